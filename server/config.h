@@ -1,0 +1,82 @@
+/*
+ * config.h -- the server's configuration: one table (config.c, cfg_table[])
+ * drives parsing of the config file and command line, CONFIG GET/SET,
+ * --help-config and docs/config.md.
+ *
+ * Numeric fields that change at run time (CONFIG SET) are read by workers
+ * with cfg_load() (relaxed atomic load) and written with __atomic_store_n;
+ * string fields are guarded by struct config.lock.
+ */
+#ifndef STRATA_CONFIG_H
+#define STRATA_CONFIG_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CFG_MAX_BIND 16
+
+struct config {
+    pthread_mutex_t lock;          /* guards the string fields below */
+
+    /* network */
+    char *bind[CFG_MAX_BIND];      /* owned strings; immutable after start */
+    int nbind;
+    long long port;
+    long long tcp_backlog;
+    long long tcp_keepalive;       /* seconds, 0 = off */
+    long long timeout;             /* idle client timeout, seconds, 0 = never */
+    long long maxclients;
+
+    /* threads and keyspace */
+    long long threads;             /* worker threads */
+    long long databases;
+    long long keyspace_shards;     /* power of two */
+    long long hz;                  /* cron frequency per worker */
+    long long active_expire_effort;/* 1..10, as Redis */
+
+    /* limits */
+    long long proto_max_bulk_len;
+    long long client_query_buffer_limit;
+    long long obuf_hard;           /* client-output-buffer-limit normal */
+    long long obuf_soft;
+    long long obuf_soft_seconds;
+
+    /* security */
+    char *requirepass;             /* NULL or "" = no password; lock */
+
+    /* logging */
+    long long loglevel;            /* enum log_level */
+    char *logfile;                 /* NULL/"" = stderr; immutable */
+};
+
+#define cfg_load(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+/* Sets every field to its default. */
+int config_init(struct config *cfg);
+void config_deinit(struct config *cfg);
+
+/* Parses a redis.conf-style file (one `directive args...` a line, '#'
+ * comments, quoted arguments). On error writes "line N: reason" to err and
+ * returns ST_EINVAL. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Applies `--name value ...` pairs from argv[0..argc). Same error contract. */
+int config_load_argv(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Applies one directive with its arguments; used by the file, the command
+ * line and CONFIG SET (at_runtime = 1 refuses immutable directives). Returns
+ * 0, or ST_EINVAL with a message in err. */
+int config_set(struct config *cfg, const char *name, const char *const *args, int nargs,
+               int at_runtime, char *err, size_t errlen);
+
+/* CONFIG GET: calls fn(name, value) for every directive matching the glob
+ * pattern (case-insensitive). value is formatted as redis.conf would take it. */
+typedef void config_get_fn(const char *name, const char *value, void *ud);
+void config_get(struct config *cfg, const char *pattern, config_get_fn *fn, void *ud);
+
+/* Writes the option table (name, default, range, description) to out, as
+ * Markdown (docs/config.md is generated from it: `strata-server --help-config`). */
+void config_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * server.h -- the server instance: configuration, keyspace, command registry,
+ * workers and listeners. No global state: main() owns one struct server, and
+ * tests may run two side by side.
+ */
+#ifndef STRATA_SERVER_H
+#define STRATA_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "engine/keyspace.h"
+#include "server/cmd.h"
+#include "server/config.h"
+#include "server/stats.h"
+
+struct worker;
+
+struct server {
+    struct config cfg;
+    struct keyspace *ks;
+    struct cmd_table *cmds;
+    struct worker **workers;
+    int nworkers;
+
+    int listen_fds[CFG_MAX_BIND];
+    int nlisten;
+    int acceptor_epfd;                 /* main thread's epoll: listeners + signals */
+    int signal_fd;
+    int stop_fd;                       /* eventfd: shutdown requested */
+    _Atomic int shutdown_requested;
+    _Atomic unsigned next_worker;      /* round-robin for new connections */
+
+    _Atomic uint64_t next_client_id;
+    _Atomic int nclients;              /* all workers */
+    int64_t start_ms;
+    int64_t start_mono_us;
+    char run_id[41];
+    char *config_file;                 /* absolute path, NULL if none */
+    char *executable;
+    int tcp_port_bound;                /* the port actually listened on */
+
+    pthread_mutex_t stats_lock;        /* guards stats_base */
+    struct worker_stats stats_base;    /* CONFIG RESETSTAT baseline (cmds owned) */
+};
+
+/* Sums every worker's stats, minus the RESETSTAT baseline, into out (out->cmds
+ * is allocated [cmds->n]; free with server_stats_free). */
+void server_stats_sum(struct server *srv, struct worker_stats *out);
+void server_stats_free(struct worker_stats *s);
+/* CONFIG RESETSTAT. */
+void server_stats_reset(struct server *srv);
+
+/* Asks the server to stop (SHUTDOWN, SIGTERM): any thread. */
+void server_request_shutdown(struct server *srv);
+
+/* Lifecycle, called from main: create (config already loaded into cfg),
+ * listen, run until shutdown, destroy. Return 0 or an st_err. */
+int server_init(struct server *srv);
+int server_listen(struct server *srv);
+int server_run(struct server *srv);
+void server_deinit(struct server *srv);
+
+#endif

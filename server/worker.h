@@ -1,0 +1,73 @@
+/*
+ * worker.h -- a worker thread: its own epoll loop, its clients, its stats,
+ * its share of keyspace housekeeping (active expiry, rehashing of the shards
+ * with index % nworkers == worker id), and an inbox other threads post to.
+ */
+#ifndef STRATA_WORKER_H
+#define STRATA_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "engine/util.h"
+#include "server/ev.h"
+#include "server/stats.h"
+
+struct server;
+struct client;
+
+typedef void worker_msg_fn(struct worker *w, void *arg);
+
+struct worker_msg {
+    worker_msg_fn *fn;
+    void *arg;
+    struct worker_msg *next;
+};
+
+struct worker {
+    int id;
+    struct server *srv;
+    pthread_t thread;
+    struct ev_loop *loop;
+    int wakefd;                     /* eventfd; inbox has messages */
+
+    pthread_mutex_t inbox_lock;
+    struct worker_msg *inbox_head;  /* inbox_lock */
+    struct worker_msg *inbox_tail;  /* inbox_lock */
+
+    pthread_mutex_t clients_lock;   /* guards the list and the clients' shared fields */
+    struct client *clients;         /* clients_lock (writes), owner reads freely */
+    _Atomic int nclients;
+
+    struct client **flush;          /* clients with output to send this round */
+    int nflush, flush_cap;
+
+    struct ev_timer cron;           /* hz timer: expiry, rehash, timeouts */
+    struct worker_stats stats;      /* written by this thread only */
+    struct util_rng rng;
+    int64_t now_ms;                 /* cached at the start of each event batch */
+};
+
+/* Creates worker id of srv (loop, eventfd, stats). Returns it or NULL. */
+struct worker *worker_create(struct server *srv, int id);
+void worker_destroy(struct worker **wp);
+
+/* Starts the thread. Returns 0 or ST_EIO. */
+int worker_start(struct worker *w);
+/* Joins the thread (after server shutdown was requested and woken). */
+void worker_join(struct worker *w);
+
+/* Runs fn(w, arg) on w's thread soon. Any thread. Returns 0 or ST_ENOMEM. */
+int worker_post(struct worker *w, worker_msg_fn *fn, void *arg);
+
+/* Hands a freshly accepted socket to w (any thread). */
+int worker_adopt(struct worker *w, int fd);
+
+/* Wakes w's loop (eventfd). Any thread. */
+void worker_wake(struct worker *w);
+
+/* Queues c to have its output flushed after the current event batch. */
+void worker_want_flush(struct worker *w, struct client *c);
+
+#endif
