@@ -41,6 +41,12 @@ struct config {
     long long obuf_hard;           /* client-output-buffer-limit normal */
     long long obuf_soft;
     long long obuf_soft_seconds;
+    long long obuf_replica_hard;   /* client-output-buffer-limit replica */
+    long long obuf_replica_soft;
+    long long obuf_replica_soft_seconds;
+    long long obuf_pubsub_hard;    /* client-output-buffer-limit pubsub */
+    long long obuf_pubsub_soft;
+    long long obuf_pubsub_soft_seconds;
 
     /* security */
     char *requirepass;             /* NULL or "" = no password; lock */
@@ -48,11 +54,19 @@ struct config {
     /* logging */
     long long loglevel;            /* enum log_level */
     char *logfile;                 /* NULL/"" = stderr; immutable */
+
+    /* Optional: called by config_set(at_runtime = 1) after a directive was
+     * changed (name as in the table, lower case), outside cfg->lock, on the
+     * caller's thread. Lets main apply side effects (e.g. log_set_level).
+     * config_init clears both; set them afterwards. */
+    void (*on_set)(struct config *cfg, const char *name, void *ud);
+    void *on_set_ud;
 };
 
 #define cfg_load(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
-/* Sets every field to its default. */
+/* Sets every field to its default (parsed from cfg_table[] like a config
+ * line). cfg is caller storage. Returns 0 or ST_ENOMEM. */
 int config_init(struct config *cfg);
 void config_deinit(struct config *cfg);
 
@@ -66,7 +80,9 @@ int config_load_argv(struct config *cfg, int argc, char **argv, char *err, size_
 
 /* Applies one directive with its arguments; used by the file, the command
  * line and CONFIG SET (at_runtime = 1 refuses immutable directives). Returns
- * 0, or ST_EINVAL with a message in err. */
+ * 0, or ST_EINVAL (ST_ENOMEM) with a message in err; on failure nothing
+ * changed. A special directive (bind, client-output-buffer-limit) also takes
+ * its whole value as one blank-separated argument, as CONFIG SET sends it. */
 int config_set(struct config *cfg, const char *name, const char *const *args, int nargs,
                int at_runtime, char *err, size_t errlen);
 
