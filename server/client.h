@@ -23,7 +23,9 @@
 
 struct server;
 struct worker;
+struct client;
 struct cmd_entry;
+struct ev_timer;
 
 struct arg {
     const char *p;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/util.h"
+
 #define RESP_INLINE_MAX (64 * 1024)   /* as Redis's PROTO_INLINE_MAX_SIZE */
 #define RESP_MULTIBULK_MAX (1 << 20)  /* arguments per command */
 #define RESP_UNAUTH_MULTIBULK_MAX 10  /* before AUTH, as Redis */
@@ -25,10 +27,6 @@ enum resp_result {
     RESP_EPROTO = 2 /* protocol error: errmsg says which; close the connection */
 };
 
-struct resp_span {
-    size_t off; /* from the command start */
-    size_t len;
-};
 
 struct resp_limits {
     long long max_bulk;       /* proto-max-bulk-len */
@@ -36,7 +34,7 @@ struct resp_limits {
 };
 
 struct resp_parser {
-    struct resp_span *spans;  /* owned, grown as arguments arrive */
+    struct util_span *spans;  /* owned, grown as arguments arrive */
     int argc;                 /* spans filled so far */
     int cap;
     int inline_cmd;           /* the current command is inline */

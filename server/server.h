@@ -40,6 +40,8 @@ struct server {
     char *config_file;                 /* absolute path, NULL if none */
     char *executable;
     int tcp_port_bound;                /* the port actually listened on */
+    _Atomic uint64_t mem_peak;         /* highest used_memory INFO has seen */
+    _Atomic uint64_t rejected_conns;   /* refused by maxclients (acceptor) */
 
     pthread_mutex_t stats_lock;        /* guards stats_base */
     struct worker_stats stats_base;    /* CONFIG RESETSTAT baseline (cmds owned) */

@@ -16,6 +16,7 @@
 
 struct server;
 struct client;
+struct worker;
 
 typedef void worker_msg_fn(struct worker *w, void *arg);
 

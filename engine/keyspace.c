@@ -1,0 +1,658 @@
+/*
+ * keyspace.c -- the sharded DRAM keyspace (see keyspace.h for the contract).
+ *
+ * Data model:
+ *
+ *   keyspace
+ *     shards[0 .. 2^shard_bits)          one mutex each, cache-line aligned
+ *       db[0 .. databases)               struct ks_shard_db
+ *         ht                             entries of this db whose hash's top
+ *                                        shard_bits bits select this shard
+ *         volatile_keys, expire_cursor
+ *
+ * A key's shard is the top shard_bits bits of its 64-bit hash and its bucket
+ * the low bits, so the two never correlate. A database is the union of its
+ * tables across shards, so SWAPDB swaps table pairs in every shard under all
+ * locks, and FLUSHDB detaches one table per shard, one lock at a time.
+ *
+ * Invariants:
+ *  1. Every entry lives in exactly one (shard, db) table: the one its key
+ *     hashes to.
+ *  2. volatile_keys counts the entries of that table with ENTRY_F_EXPIRE.
+ *  3. An entry whose expiry is <= now is never returned by a lookup
+ *     (ks_find_ref deletes it first).
+ *
+ * Threads: any worker calls any function holding the right shard lock.
+ * Active expiry and rehash cycles are run by the worker that owns the shard
+ * (index % nworkers), taking the lock in short slices. The lazyfree thread
+ * frees tables detached by FLUSHDB/FLUSHALL ASYNC and touches nothing else.
+ *
+ * Active expiry follows Redis's adaptive cycle (expire.c) with one change:
+ * instead of sampling a separate table of volatile keys it walks the main
+ * table with a SCAN cursor, skipping databases without volatile keys, so a
+ * TTL costs 8 bytes per key rather than a second dict entry (docs/architecture.md).
+ */
+#include "engine/keyspace.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "engine/err.h"
+#include "engine/util.h"
+
+/* ---- lazy free: a background thread that destroys detached tables ---- */
+
+struct lf_item {
+    struct ht ht;
+    struct lf_item *next;
+};
+
+struct ks_lazyfree {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct lf_item *head; /* lock */
+    int stop;             /* lock */
+    int busy;             /* lock: an item is being freed */
+};
+
+static void *lazyfree_main(void *arg)
+{
+    struct ks_lazyfree *lf = arg;
+    pthread_mutex_lock(&lf->lock);
+    for (;;) {
+        while (!lf->head && !lf->stop)
+            pthread_cond_wait(&lf->cond, &lf->lock);
+        if (!lf->head && lf->stop)
+            break;
+        struct lf_item *it = lf->head;
+        lf->head = it->next;
+        lf->busy = 1;
+        pthread_mutex_unlock(&lf->lock);
+        ht_deinit(&it->ht);
+        free(it);
+        pthread_mutex_lock(&lf->lock);
+        lf->busy = 0;
+        pthread_cond_broadcast(&lf->cond);
+    }
+    pthread_mutex_unlock(&lf->lock);
+    return NULL;
+}
+
+static struct ks_lazyfree *lazyfree_create(void)
+{
+    struct ks_lazyfree *lf = calloc(1, sizeof(*lf));
+    if (!lf)
+        return NULL;
+    pthread_mutex_init(&lf->lock, NULL);
+    pthread_cond_init(&lf->cond, NULL);
+    if (pthread_create(&lf->thread, NULL, lazyfree_main, lf) != 0) {
+        pthread_mutex_destroy(&lf->lock);
+        pthread_cond_destroy(&lf->cond);
+        free(lf);
+        return NULL;
+    }
+    return lf;
+}
+
+static void lazyfree_destroy(struct ks_lazyfree *lf)
+{
+    pthread_mutex_lock(&lf->lock);
+    lf->stop = 1;
+    pthread_cond_broadcast(&lf->cond);
+    pthread_mutex_unlock(&lf->lock);
+    pthread_join(lf->thread, NULL);
+    pthread_mutex_destroy(&lf->lock);
+    pthread_cond_destroy(&lf->cond);
+    free(lf);
+}
+
+/* Takes the table's contents; frees them on the lazyfree thread, or here if
+ * no item can be allocated. */
+static void lazyfree_push(struct ks_lazyfree *lf, struct ht *ht)
+{
+    struct lf_item *it = malloc(sizeof(*it));
+    if (!it) {
+        ht_deinit(ht);
+        return;
+    }
+    it->ht = *ht;
+    pthread_mutex_lock(&lf->lock);
+    it->next = lf->head;
+    lf->head = it;
+    pthread_cond_signal(&lf->cond);
+    pthread_mutex_unlock(&lf->lock);
+}
+
+/* ---- lifecycle ---- */
+
+struct keyspace *ks_create(const struct keyspace_conf *conf)
+{
+    if (conf->shard_bits > 12 || conf->databases < 1 || conf->databases > KS_MAX_DATABASES)
+        return NULL;
+    struct keyspace *ks = calloc(1, sizeof(*ks));
+    if (!ks)
+        return NULL;
+    ks->shard_bits = conf->shard_bits;
+    ks->nshards = 1u << conf->shard_bits;
+    ks->databases = conf->databases;
+    ks->seed = conf->seed;
+    if (!ks->seed && getrandom(&ks->seed, sizeof(ks->seed), 0) != sizeof(ks->seed))
+        ks->seed = (uint64_t)util_time_us() * 0x9E3779B97F4A7C15ull;
+    if (posix_memalign((void **)&ks->shards, 64, sizeof(struct ks_shard) * ks->nshards) != 0)
+        goto fail_ks;
+    memset(ks->shards, 0, sizeof(struct ks_shard) * ks->nshards);
+    unsigned made = 0;
+    for (; made < ks->nshards; made++) {
+        struct ks_shard *s = &ks->shards[made];
+        s->db = calloc(ks->databases, sizeof(*s->db));
+        if (!s->db)
+            goto fail_shards;
+        pthread_mutex_init(&s->lock, NULL);
+        for (unsigned d = 0; d < ks->databases; d++)
+            ht_init(&s->db[d].ht, ks->seed);
+    }
+    ks->lazyfree = lazyfree_create();
+    if (!ks->lazyfree)
+        goto fail_shards;
+    ks_tick(ks, util_time_ms());
+    return ks;
+
+fail_shards:
+    for (unsigned i = 0; i < made; i++) {
+        pthread_mutex_destroy(&ks->shards[i].lock);
+        free(ks->shards[i].db);
+    }
+    free(ks->shards);
+fail_ks:
+    free(ks);
+    return NULL;
+}
+
+void ks_destroy(struct keyspace **ksp)
+{
+    struct keyspace *ks = *ksp;
+    if (!ks)
+        return;
+    lazyfree_destroy(ks->lazyfree);
+    for (unsigned i = 0; i < ks->nshards; i++) {
+        struct ks_shard *s = &ks->shards[i];
+        for (unsigned d = 0; d < ks->databases; d++)
+            ht_deinit(&s->db[d].ht);
+        free(s->db);
+        pthread_mutex_destroy(&s->lock);
+    }
+    free(ks->shards);
+    free(ks);
+    *ksp = NULL;
+}
+
+/* ---- locking ---- */
+
+/* Shard sets as bitmaps: at most 4096 shards = 64 words on the stack. */
+#define KS_MAP_WORDS 64
+
+static void shard_map(const struct keyspace *ks, const struct ks_key *keys, size_t n, uint64_t *map)
+{
+    memset(map, 0, sizeof(uint64_t) * ((ks->nshards + 63) / 64));
+    for (size_t i = 0; i < n; i++)
+        map[keys[i].shard >> 6] |= 1ull << (keys[i].shard & 63);
+}
+
+void ks_lock_keys(struct keyspace *ks, const struct ks_key *keys, size_t n)
+{
+    if (n == 1) {
+        ks_lock(ks, keys[0].shard);
+        return;
+    }
+    uint64_t map[KS_MAP_WORDS];
+    shard_map(ks, keys, n, map);
+    for (unsigned w = 0; w < (ks->nshards + 63) / 64; w++) {
+        uint64_t bits = map[w];
+        while (bits) {
+            unsigned b = (unsigned)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            ks_lock(ks, w * 64 + b);
+        }
+    }
+}
+
+void ks_unlock_keys(struct keyspace *ks, const struct ks_key *keys, size_t n)
+{
+    if (n == 1) {
+        ks_unlock(ks, keys[0].shard);
+        return;
+    }
+    uint64_t map[KS_MAP_WORDS];
+    shard_map(ks, keys, n, map);
+    for (unsigned w = 0; w < (ks->nshards + 63) / 64; w++) {
+        uint64_t bits = map[w];
+        while (bits) {
+            unsigned b = (unsigned)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            ks_unlock(ks, w * 64 + b);
+        }
+    }
+}
+
+void ks_lock_all(struct keyspace *ks)
+{
+    for (unsigned i = 0; i < ks->nshards; i++)
+        ks_lock(ks, i);
+}
+
+void ks_unlock_all(struct keyspace *ks)
+{
+    for (unsigned i = ks->nshards; i-- > 0;)
+        ks_unlock(ks, i);
+}
+
+/* ---- lookup and mutation ---- */
+
+static inline struct ks_shard_db *sdb(struct keyspace *ks, unsigned shard, int db)
+{
+    return &ks->shards[shard].db[db];
+}
+
+static inline uint32_t lru_now(struct keyspace *ks)
+{
+    return atomic_load_explicit(&ks->lru_clock, memory_order_relaxed);
+}
+
+struct entry **ks_find_ref(struct keyspace *ks, int db, const struct ks_key *k, int64_t now_ms, int flags)
+{
+    struct ks_shard_db *d = sdb(ks, k->shard, db);
+    struct entry **ref = ht_find_ref(&d->ht, k->hash, k->p, k->len);
+    if (!ref)
+        return NULL;
+    struct entry *e = *ref;
+    if ((e->flags & ENTRY_F_EXPIRE) && entry_expire(e) <= now_ms) {
+        ht_unlink_ref(&d->ht, ref);
+        d->volatile_keys--;
+        ks->shards[k->shard].expired_keys++;
+        ks->shards[k->shard].dirty++;
+        entry_destroy(e);
+        return NULL;
+    }
+    if (!(flags & KS_F_NOTOUCH))
+        e->access = lru_now(ks);
+    return ref;
+}
+
+int ks_insert(struct keyspace *ks, int db, const struct ks_key *k, struct entry *e)
+{
+    struct ks_shard_db *d = sdb(ks, k->shard, db);
+    e->access = lru_now(ks);
+    if (ht_insert(&d->ht, k->hash, e) != ST_OK)
+        return ST_ENOMEM;
+    if (e->flags & ENTRY_F_EXPIRE)
+        d->volatile_keys++;
+    ks->shards[k->shard].dirty++;
+    return ST_OK;
+}
+
+void ks_relink(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref, uint8_t old_flags,
+               struct entry *ne)
+{
+    struct ks_shard_db *d = sdb(ks, k->shard, db);
+    int was = (old_flags & ENTRY_F_EXPIRE) != 0, is = (ne->flags & ENTRY_F_EXPIRE) != 0;
+    d->volatile_keys += (uint64_t)(is - was);
+    ht_replace_ref(ref, ne);
+    ks->shards[k->shard].dirty++;
+}
+
+void ks_swap(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref, struct entry *ne)
+{
+    struct entry *old = *ref;
+    ne->next = old->next;
+    ks_relink(ks, db, k, ref, old->flags, ne);
+    entry_destroy(old);
+}
+
+int ks_set_str(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref, const void *val,
+               size_t vlen, int64_t expire_ms)
+{
+    if (!ref) {
+        if (expire_ms == KS_KEEPTTL)
+            expire_ms = -1;
+        struct entry *e = entry_create_str(k->p, (uint32_t)k->len, val, vlen, expire_ms);
+        if (!e)
+            return ST_ENOMEM;
+        if (ks_insert(ks, db, k, e) != ST_OK) {
+            entry_destroy(e);
+            return ST_ENOMEM;
+        }
+        return ST_OK;
+    }
+    struct entry *e = *ref;
+    uint8_t old_flags = e->flags;
+    struct entry *next = e->next;
+    if (expire_ms != KS_KEEPTTL) {
+        struct entry *n = entry_with_expire(e, expire_ms);
+        if (!n)
+            return ST_ENOMEM;
+        e = n;
+        /* the link must follow a move before the next realloc can fail */
+        *ref = e;
+    }
+    struct entry *n = entry_with_str(e, val, vlen);
+    if (!n) {
+        ks_relink(ks, db, k, ref, old_flags, e);
+        return ST_ENOMEM;
+    }
+    n->next = next;
+    n->access = lru_now(ks);
+    ks_relink(ks, db, k, ref, old_flags, n);
+    return ST_OK;
+}
+
+int ks_set_expire(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref, int64_t expire_ms)
+{
+    struct entry *e = *ref;
+    uint8_t old_flags = e->flags;
+    struct entry *n = entry_with_expire(e, expire_ms);
+    if (!n)
+        return ST_ENOMEM;
+    ks_relink(ks, db, k, ref, old_flags, n);
+    return ST_OK;
+}
+
+struct entry *ks_take_ref(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref)
+{
+    struct ks_shard_db *d = sdb(ks, k->shard, db);
+    struct entry *e = ht_unlink_ref(&d->ht, ref);
+    if (e->flags & ENTRY_F_EXPIRE)
+        d->volatile_keys--;
+    ks->shards[k->shard].dirty++;
+    return e;
+}
+
+void ks_delete_ref(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref)
+{
+    entry_destroy(ks_take_ref(ks, db, k, ref));
+}
+
+/* ---- whole-keyspace operations ---- */
+
+void ks_db_counts(struct keyspace *ks, int db, uint64_t *keys, uint64_t *volatile_keys)
+{
+    uint64_t n = 0, v = 0;
+    for (unsigned i = 0; i < ks->nshards; i++) {
+        ks_lock(ks, i);
+        n += ht_size(&ks->shards[i].db[db].ht);
+        v += ks->shards[i].db[db].volatile_keys;
+        ks_unlock(ks, i);
+    }
+    *keys = n;
+    if (volatile_keys)
+        *volatile_keys = v;
+}
+
+uint64_t ks_dbsize(struct keyspace *ks, int db)
+{
+    uint64_t n;
+    ks_db_counts(ks, db, &n, NULL);
+    return n;
+}
+
+struct scan_ctx {
+    ks_visit_fn *fn;
+    void *ud;
+    int64_t now_ms;
+    uint64_t visited;
+    struct entry *expired[64];
+    int nexpired;
+};
+
+static void scan_visit(struct entry *e, void *arg)
+{
+    struct scan_ctx *sc = arg;
+    sc->visited++;
+    if ((e->flags & ENTRY_F_EXPIRE) && entry_expire(e) <= sc->now_ms) {
+        if (sc->nexpired < 64)
+            sc->expired[sc->nexpired++] = e;
+        return;
+    }
+    sc->fn(e, sc->ud);
+}
+
+/* Deletes the expired entries a scan step collected. */
+static void reap(struct keyspace *ks, unsigned shard, int db, struct scan_ctx *sc)
+{
+    for (int i = 0; i < sc->nexpired; i++) {
+        struct entry *e = sc->expired[i];
+        struct ks_key k;
+        ks_key_init(ks, &k, entry_key(e), e->klen);
+        struct entry **ref = ht_find_ref(&ks->shards[shard].db[db].ht, k.hash, k.p, k.len);
+        if (ref && *ref == e) {
+            ks_delete_ref(ks, db, &k, ref);
+            ks->shards[shard].expired_keys++;
+        }
+    }
+    sc->nexpired = 0;
+}
+
+uint64_t ks_scan(struct keyspace *ks, int db, uint64_t cursor, uint64_t count, int64_t now_ms, ks_visit_fn *fn,
+                 void *ud)
+{
+    unsigned shard = (unsigned)(cursor & (ks->nshards - 1));
+    uint64_t hc = cursor >> ks->shard_bits;
+    struct scan_ctx sc = { .fn = fn, .ud = ud, .now_ms = now_ms };
+    uint64_t steps = 0, maxsteps = count * 10;
+
+    while (shard < ks->nshards) {
+        ks_lock(ks, shard);
+        struct ht *ht = &ks->shards[shard].db[db].ht;
+        do {
+            if (ht_size(ht) == 0) {
+                hc = 0;
+                break;
+            }
+            hc = ht_scan(ht, hc, scan_visit, &sc);
+            if (sc.nexpired >= 48)
+                reap(ks, shard, db, &sc);
+            steps++;
+        } while (hc != 0 && sc.visited < count && steps < maxsteps);
+        reap(ks, shard, db, &sc);
+        ks_unlock(ks, shard);
+        if (hc != 0)
+            break;
+        shard++;
+        if (sc.visited >= count || steps >= maxsteps)
+            break;
+    }
+    if (shard >= ks->nshards)
+        return 0;
+    /* the cursor must not be 0 unless the scan is over */
+    uint64_t next = (hc << ks->shard_bits) | shard;
+    return next;
+}
+
+static uint64_t rnd_fn(void *ud)
+{
+    return util_rng_next(ud);
+}
+
+int ks_random_key(struct keyspace *ks, int db, int64_t now_ms, uint64_t rnd, char **key, size_t *len)
+{
+    struct util_rng rng;
+    util_rng_seed(&rng, rnd);
+    /* Try random shards first, then sweep them all so a sparse keyspace is
+     * still found; expired picks are deleted and retried. */
+    for (unsigned attempt = 0; attempt < ks->nshards * 2 + 64; attempt++) {
+        unsigned shard = attempt < 64 ? (unsigned)(util_rng_next(&rng) & (ks->nshards - 1))
+                                      : (unsigned)((attempt - 64) % ks->nshards);
+        ks_lock(ks, shard);
+        struct ht *ht = &ks->shards[shard].db[db].ht;
+        for (int tries = 0; tries < 16 && ht_size(ht) > 0; tries++) {
+            struct entry *e = ht_random(ht, rnd_fn, &rng);
+            if (!e)
+                break;
+            struct ks_key k;
+            ks_key_init(ks, &k, entry_key(e), e->klen);
+            if (!ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH))
+                continue; /* it was expired and is now deleted */
+            *key = malloc(e->klen ? e->klen : 1);
+            if (!*key) {
+                ks_unlock(ks, shard);
+                return ST_ENOMEM;
+            }
+            memcpy(*key, entry_key(e), e->klen);
+            *len = e->klen;
+            ks_unlock(ks, shard);
+            return ST_OK;
+        }
+        ks_unlock(ks, shard);
+    }
+    return ST_ENOENT;
+}
+
+void ks_flush(struct keyspace *ks, int db, int async)
+{
+    int first = db < 0 ? 0 : db, last = db < 0 ? (int)ks->databases - 1 : db;
+    for (unsigned i = 0; i < ks->nshards; i++) {
+        struct ks_shard *s = &ks->shards[i];
+        for (int d = first; d <= last; d++) {
+            struct ht detached;
+            ks_lock(ks, i);
+            detached = s->db[d].ht;
+            ht_init(&s->db[d].ht, ks->seed);
+            s->db[d].volatile_keys = 0;
+            s->db[d].expire_cursor = 0;
+            s->dirty += ht_size(&detached);
+            ks_unlock(ks, i);
+            if (ht_size(&detached) == 0 && !detached.t[0].buckets && !detached.t[1].buckets)
+                continue;
+            if (async)
+                lazyfree_push(ks->lazyfree, &detached);
+            else
+                ht_deinit(&detached);
+        }
+    }
+}
+
+void ks_swapdb(struct keyspace *ks, int a, int b)
+{
+    ks_lock_all(ks);
+    for (unsigned i = 0; i < ks->nshards; i++) {
+        struct ks_shard_db tmp = ks->shards[i].db[a];
+        ks->shards[i].db[a] = ks->shards[i].db[b];
+        ks->shards[i].db[b] = tmp;
+        ks->shards[i].dirty++;
+    }
+    ks_unlock_all(ks);
+}
+
+/* ---- housekeeping ---- */
+
+struct expire_ctx {
+    int64_t now_ms;
+    uint64_t sampled;
+    uint64_t volatile_seen;
+    struct entry *victims[64];
+    int nvictims;
+};
+
+static void expire_visit(struct entry *e, void *arg)
+{
+    struct expire_ctx *x = arg;
+    x->sampled++;
+    if (!(e->flags & ENTRY_F_EXPIRE))
+        return;
+    x->volatile_seen++;
+    if (entry_expire(e) <= x->now_ms && x->nvictims < 64)
+        x->victims[x->nvictims++] = e;
+}
+
+uint64_t ks_expire_cycle(struct keyspace *ks, unsigned shard, int64_t now_ms, int64_t budget_us)
+{
+    struct ks_shard *s = &ks->shards[shard];
+    int64_t start = util_mono_us();
+    uint64_t expired = 0;
+
+    for (unsigned d = 0; d < ks->databases; d++) {
+        for (;;) {
+            ks_lock(ks, shard);
+            struct ks_shard_db *sd = &s->db[d];
+            if (sd->volatile_keys == 0) {
+                ks_unlock(ks, shard);
+                break;
+            }
+            struct expire_ctx x = { .now_ms = now_ms };
+            /* one slice: up to ~20 volatile samples, bounded bucket visits */
+            for (int steps = 0; steps < 64 && x.volatile_seen < 20 && x.nvictims < 48; steps++) {
+                sd->expire_cursor = ht_scan(&sd->ht, sd->expire_cursor, expire_visit, &x);
+                if (sd->expire_cursor == 0)
+                    break;
+            }
+            for (int i = 0; i < x.nvictims; i++) {
+                struct entry *e = x.victims[i];
+                struct ks_key k;
+                ks_key_init(ks, &k, entry_key(e), e->klen);
+                struct entry **ref = ht_find_ref(&sd->ht, k.hash, k.p, k.len);
+                if (ref && *ref == e) {
+                    ks_delete_ref(ks, (int)d, &k, ref);
+                    s->expired_keys++;
+                    expired++;
+                }
+            }
+            if (x.volatile_seen)
+                s->expired_stale_perc_x100 = (uint64_t)x.nvictims * 10000 / x.volatile_seen;
+            ks_unlock(ks, shard);
+            /* Redis's rule: go on while more than 10% of samples were stale */
+            if (x.volatile_seen == 0 || (uint64_t)x.nvictims * 10 <= x.volatile_seen)
+                break;
+            if (util_mono_us() - start > budget_us)
+                return expired;
+        }
+        if (util_mono_us() - start > budget_us)
+            break;
+    }
+    return expired;
+}
+
+void ks_rehash_cycle(struct keyspace *ks, unsigned shard, int64_t budget_us)
+{
+    struct ks_shard *s = &ks->shards[shard];
+    int64_t start = util_mono_us();
+    for (unsigned d = 0; d < ks->databases; d++) {
+        ks_lock(ks, shard);
+        struct ht *ht = &s->db[d].ht;
+        if (!ht_is_rehashing(ht))
+            ht_maybe_shrink(ht);
+        while (ht_is_rehashing(ht)) {
+            ht_rehash_step(ht, 100);
+            if (util_mono_us() - start > budget_us)
+                break;
+        }
+        ks_unlock(ks, shard);
+        if (util_mono_us() - start > budget_us)
+            break;
+    }
+}
+
+void ks_tick(struct keyspace *ks, int64_t now_ms)
+{
+    atomic_store_explicit(&ks->lru_clock, (uint32_t)((now_ms / 1000) & 0xFFFFFF), memory_order_relaxed);
+}
+
+void ks_stats(struct keyspace *ks, struct ks_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->overhead_bytes = sizeof(*ks) + sizeof(struct ks_shard) * ks->nshards;
+    for (unsigned i = 0; i < ks->nshards; i++) {
+        struct ks_shard *s = &ks->shards[i];
+        ks_lock(ks, i);
+        for (unsigned d = 0; d < ks->databases; d++) {
+            out->keys += ht_size(&s->db[d].ht);
+            out->volatile_keys += s->db[d].volatile_keys;
+            out->overhead_bytes += ht_overhead(&s->db[d].ht) + sizeof(struct ks_shard_db);
+            out->rehashing += ht_is_rehashing(&s->db[d].ht) ? 1 : 0;
+        }
+        out->expired_keys += s->expired_keys;
+        out->dirty += s->dirty;
+        ks_unlock(ks, i);
+    }
+}
