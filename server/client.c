@@ -238,7 +238,7 @@ static void execute(struct client *c)
         reply_unknown_command(c);
         return;
     }
-    if (e->def->subcmds) {
+    if (e->def->subcmds && !(c->argc == 1 && e->def->proc)) {
         if (c->argc >= 2) {
             const struct cmd_entry *sub = cmd_lookup_sub(e, c->argv[1].p, c->argv[1].len);
             if (!sub) {

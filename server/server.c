@@ -48,6 +48,8 @@ int server_init(struct server *srv)
     srv->start_ms = util_time_ms();
     srv->start_mono_us = util_mono_us();
     pthread_mutex_init(&srv->stats_lock, NULL);
+    if (info_inst_init(&srv->inst) != ST_OK)
+        return ST_EIO;
     srv->cfg.on_set = on_config_set;
     srv->cfg.on_set_ud = srv;
 
@@ -281,6 +283,7 @@ void server_deinit(struct server *srv)
         close(srv->stop_fd);
     srv->acceptor_epfd = srv->signal_fd = srv->stop_fd = -1;
     pthread_mutex_destroy(&srv->stats_lock);
+    info_inst_deinit(&srv->inst);
 }
 
 /* ---- stats ---- */
@@ -358,8 +361,11 @@ void server_stats_reset(struct server *srv)
     for (int i = 0; i < srv->nworkers; i++)
         add_stats(&now, &srv->workers[i]->stats, n, 1);
     now.rejected_connections += atomic_load(&srv->rejected_conns);
+    struct ks_stats kst;
+    ks_stats(srv->ks, &kst);
     pthread_mutex_lock(&srv->stats_lock);
     free(srv->stats_base.cmds);
     srv->stats_base = now;
+    srv->expired_keys_base = kst.expired_keys;
     pthread_mutex_unlock(&srv->stats_lock);
 }

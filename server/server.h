@@ -13,6 +13,7 @@
 #include "engine/keyspace.h"
 #include "server/cmd.h"
 #include "server/config.h"
+#include "server/info.h"
 #include "server/stats.h"
 
 struct worker;
@@ -42,6 +43,8 @@ struct server {
     int tcp_port_bound;                /* the port actually listened on */
     _Atomic uint64_t mem_peak;         /* highest used_memory INFO has seen */
     _Atomic uint64_t rejected_conns;   /* refused by maxclients (acceptor) */
+    struct info_inst inst;             /* instantaneous metrics (info.c) */
+    uint64_t expired_keys_base;        /* stats_lock: ks expired_keys at RESETSTAT */
 
     pthread_mutex_t stats_lock;        /* guards stats_base */
     struct worker_stats stats_base;    /* CONFIG RESETSTAT baseline (cmds owned) */

@@ -89,12 +89,23 @@ static void cron(struct ev_loop *l, struct ev_timer *t)
         ks_rehash_cycle(ks, s, 200);
     }
 
-    /* clients: timeouts, output limits, kill requests */
+    if (w->id == 0)
+        info_inst_sample(srv, util_mono_us());
+
+    /* clients: timeouts, output limits, kill requests, buffer peaks */
+    uint64_t maxq = 0, maxo = 0;
     struct client *c = w->clients, *next;
     for (; c; c = next) {
         next = c->next;
-        client_cron(c, now_ms);
+        if (client_cron(c, now_ms) < 0)
+            continue;
+        if (c->qcap > maxq)
+            maxq = c->qcap;
+        if (c->ocap > maxo)
+            maxo = c->ocap;
     }
+    atomic_store_explicit(&w->recent_max_qbuf, maxq, memory_order_relaxed);
+    atomic_store_explicit(&w->recent_max_obuf, maxo, memory_order_relaxed);
     ev_timer_start(l, t, util_mono_us() + 1000000 / hz);
 }
 

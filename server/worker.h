@@ -48,6 +48,8 @@ struct worker {
     struct worker_stats stats;      /* written by this thread only */
     struct util_rng rng;
     int64_t now_ms;                 /* cached at the start of each event batch */
+    _Atomic uint64_t recent_max_qbuf; /* largest client query buffer (cron) */
+    _Atomic uint64_t recent_max_obuf; /* largest client output buffer (cron) */
 };
 
 /* Creates worker id of srv (loop, eventfd, stats). Returns it or NULL. */
