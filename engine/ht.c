@@ -3,10 +3,12 @@
  * struct entry (entry.h).
  *
  * Data model: two bucket arrays t[0] and t[1]. Normally only t[0] is used.
- * A resize allocates t[1] and sets rehashidx = 0; from then on every lookup
- * or insert moves one bucket (ht_rehash_step), and the worker's cron moves
- * more while idle, so no single request ever pays for a whole rehash
- * (DESIGN.md §2). While rehashing, inserts go to t[1] and lookups check both.
+ * A resize allocates t[1] and sets rehashidx = 0; from then on every insert
+ * moves one bucket (ht_rehash_step), and the owning worker's cron moves more
+ * each tick, so no single request ever pays for a whole rehash (DESIGN.md
+ * §2). While rehashing, inserts go to t[1] and lookups check both. Lookups
+ * never move buckets: a link from ht_find_ref stays valid until the table is
+ * next modified (insert, unlink, rehash step), not merely read.
  *
  * Invariants:
  *  1. Buckets of t[0] below rehashidx are empty while rehashing.
@@ -138,8 +140,6 @@ struct entry **ht_find_ref(struct ht *ht, uint64_t hash, const void *key, size_t
 {
     if (ht_size(ht) == 0)
         return NULL;
-    if (ht_is_rehashing(ht))
-        ht_rehash_step(ht, 1);
     for (int t = 0; t < 2; t++) {
         struct ht_table *tb = &ht->t[t];
         if (!tb->buckets)

@@ -46,8 +46,8 @@ static inline int ht_is_rehashing(const struct ht *ht)
 }
 
 /* Returns the link that points at the entry holding key (so the caller can
- * replace or unlink it), or NULL when absent. Performs one rehash step. The
- * link stays valid until the next call that modifies the table. */
+ * replace or unlink it), or NULL when absent. Does not modify the table: the
+ * link stays valid until the next insert, unlink or rehash step. */
 struct entry **ht_find_ref(struct ht *ht, uint64_t hash, const void *key, size_t klen);
 
 /* Inserts e, whose key must not be present. May start a resize and performs

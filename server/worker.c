@@ -52,6 +52,13 @@ static void inbox_event(struct ev_loop *l, int fd, int mask, void *ud)
         free(m);
         m = next;
     }
+    /* CLIENT KILL from another worker sets kill_requested, then wakes us */
+    struct client *c = w->clients, *cn;
+    for (; c; c = cn) {
+        cn = c->next;
+        if (atomic_load_explicit(&c->kill_requested, memory_order_relaxed))
+            client_cron(c, w->now_ms);
+    }
 }
 
 static void cron(struct ev_loop *l, struct ev_timer *t)
