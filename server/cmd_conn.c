@@ -64,10 +64,11 @@
 #include "server/server.h"
 #include "server/worker.h"
 
-/* The Redis version HELLO reports; clients pick features by it. Kept equal to
- * INFO's redis_version when the server defines one. */
+/* The Redis release whose behaviour Strata follows, as HELLO reports it;
+ * clients pick features by it. Must equal INFO's redis_version (info.c).
+ * TODO: one shared definition once server.h has it. */
 #ifndef STRATA_REDIS_COMPAT_VERSION
-#define STRATA_REDIS_COMPAT_VERSION "7.2.4"
+#define STRATA_REDIS_COMPAT_VERSION "7.0.15"
 #endif
 
 #define CONN_LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
@@ -458,8 +459,12 @@ static void cmd_select(struct client *c)
 {
     long long id;
 
-    if (util_str2ll(c->argv[1].p, c->argv[1].len, &id) != 0 || id < INT_MIN || id > INT_MAX) {
+    if (util_str2ll(c->argv[1].p, c->argv[1].len, &id) != 0) {
         reply_err_notint(c);
+        return;
+    }
+    if (id < INT_MIN || id > INT_MAX) { /* Redis's getIntFromObjectOrReply wording */
+        reply_errorf(c, "ERR value is out of range, value must between %d and %d", INT_MIN, INT_MAX);
         return;
     }
     if (id < 0 || id >= (long long)c->srv->ks->databases) {
@@ -550,7 +555,7 @@ static void cmd_hello(struct client *c)
     }
     if (!conn_is_authed(c)) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise "
-                       "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the "
+                       "the HELLO AUTH <user> <pass> option can be used to authenticate the "
                        "client and select the RESP protocol version at the same time");
         return;
     }

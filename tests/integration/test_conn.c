@@ -220,7 +220,9 @@ static void test_select_changes_db_and_checks_range(void **state)
     tk_expect_error(tk_cmd(c, "SELECT -1"), "ERR DB index is out of range");
     tk_expect_error(tk_cmd(c, "SELECT abc"), "ERR value is not an integer or out of range");
     tk_expect_error(tk_cmd(c, "SELECT 1.5"), "ERR value is not an integer or out of range");
-    tk_expect_error(tk_cmd(c, "SELECT 99999999999"), "ERR value is not an integer or out of range");
+    tk_expect_error(tk_cmd(c, "SELECT 99999999999"),
+                    "ERR value is out of range, value must between -2147483648 and 2147483647");
+    tk_expect_error(tk_cmd(c, "SELECT 99999999999999999999"), "ERR value is not an integer or out of range");
     tk_expect_error(tk_cmd(c, "SELECT"), "ERR wrong number of arguments for 'select' command");
     tk_expect_status(tk_cmd(c, "SELECT 0"), "OK");
     redisFree(c);
@@ -252,7 +254,7 @@ static void test_hello3_map_shape(void **state)
     long long id = raw_client_id(fd);
     char expect[512], buf[16384];
     snprintf(expect, sizeof(expect),
-             "%%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.2.4\r\n"
+             "%%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
              "$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:%lld\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
              "$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n",
              id);
@@ -294,13 +296,13 @@ static void test_hello3_map_shape(void **state)
 
     /* HELLO with no version keeps the protocol; HELLO 2 goes back. */
     snprintf(expect, sizeof(expect),
-             "%%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.2.4\r\n"
+             "%%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
              "$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:%lld\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
              "$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n",
              id);
     tk_raw_expect(fd, "HELLO\r\n", expect);
     snprintf(expect, sizeof(expect),
-             "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.2.4\r\n"
+             "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
              "$5\r\nproto\r\n:2\r\n$2\r\nid\r\n:%lld\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
              "$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n",
              id);
@@ -797,7 +799,7 @@ static void test_hello_auth_flow(void **state)
 
     tk_raw_expect(fd, "HELLO 3\r\n",
                   "-NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-                  "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+                  "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
                   "select the RESP protocol version at the same time\r\n");
     tk_raw_send(fd, "HELLO\r\n", 7);
     assert_true(tk_raw_reply(fd, buf, sizeof(buf), 3000) > 0);
