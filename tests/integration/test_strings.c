@@ -16,6 +16,7 @@
 #include "testkit.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1078,6 +1079,139 @@ static void test_resp3_null_replies(void **state)
     close(fd);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Atomicity across workers                                                 */
+/* ------------------------------------------------------------------------ */
+
+enum { CONC_CLIENTS = 8, CONC_OPS = 2000 };
+
+/* A connection for a helper thread: cmocka's assertions must stay on the
+ * test's thread, so failures are returned, not asserted. */
+static redisContext *thread_connect(const struct tk_server *s)
+{
+    struct timeval tv = { 10, 0 };
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
+
+    if (c && c->err) {
+        redisFree(c);
+        return NULL;
+    }
+    if (c)
+        redisSetTimeout(c, tv);
+    return c;
+}
+
+static void *incr_worker(void *arg)
+{
+    redisContext *c = thread_connect(arg);
+
+    if (!c)
+        return (void *)1;
+    for (int i = 0; i < CONC_OPS; i++) {
+        redisReply *r = redisCommand(c, "INCR conc:counter");
+
+        if (!r || r->type != REDIS_REPLY_INTEGER) {
+            if (r)
+                freeReplyObject(r);
+            redisFree(c);
+            return (void *)1;
+        }
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    return NULL;
+}
+
+static void test_concurrent_incr_loses_no_update(void **state)
+{
+    pthread_t th[CONC_CLIENTS];
+    redisContext *c;
+
+    for (int i = 0; i < CONC_CLIENTS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, incr_worker, *state), 0);
+    for (int i = 0; i < CONC_CLIENTS; i++) {
+        void *rv;
+
+        pthread_join(th[i], &rv);
+        assert_null(rv);
+    }
+    c = tk_connect(*state);
+    tk_expect_str(tk_cmd(c, "GET conc:counter"), "16000");
+    redisFree(c);
+}
+
+struct mset_race {
+    const struct tk_server *s;
+    volatile int stop;
+    int torn;      /* MGET saw values from two different MSETs */
+    int errors;
+};
+
+static void *mset_writer(void *arg)
+{
+    struct mset_race *m = arg;
+    redisContext *c = thread_connect(m->s);
+
+    if (!c) {
+        __atomic_add_fetch(&m->errors, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&m->stop, 1, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    for (int i = 0; i < 3000; i++) {
+        redisReply *r = redisCommand(c, "MSET race:a %d race:b %d race:c %d race:d %d", i, i, i, i);
+
+        if (!r || r->type != REDIS_REPLY_STATUS)
+            __atomic_add_fetch(&m->errors, 1, __ATOMIC_RELAXED);
+        if (r)
+            freeReplyObject(r);
+    }
+    __atomic_store_n(&m->stop, 1, __ATOMIC_RELEASE);
+    redisFree(c);
+    return NULL;
+}
+
+static void *mget_reader(void *arg)
+{
+    struct mset_race *m = arg;
+    redisContext *c = thread_connect(m->s);
+
+    if (!c) {
+        __atomic_add_fetch(&m->errors, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    while (!__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
+        redisReply *r = redisCommand(c, "MGET race:a race:b race:c race:d");
+
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+            __atomic_add_fetch(&m->errors, 1, __ATOMIC_RELAXED);
+        } else if (r->element[0]->type == REDIS_REPLY_STRING) {
+            for (int k = 1; k < 4; k++)
+                if (r->element[k]->type != REDIS_REPLY_STRING ||
+                    strcmp(r->element[k]->str, r->element[0]->str) != 0)
+                    __atomic_add_fetch(&m->torn, 1, __ATOMIC_RELAXED);
+        }
+        if (r)
+            freeReplyObject(r);
+    }
+    redisFree(c);
+    return NULL;
+}
+
+static void test_mset_is_atomic_for_concurrent_mget(void **state)
+{
+    struct mset_race m = { .s = *state };
+    pthread_t w, r[3];
+
+    assert_int_equal(pthread_create(&w, NULL, mset_writer, &m), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&r[i], NULL, mget_reader, &m), 0);
+    pthread_join(w, NULL);
+    for (int i = 0; i < 3; i++)
+        pthread_join(r[i], NULL);
+    assert_int_equal(m.errors, 0);
+    assert_int_equal(m.torn, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1142,6 +1276,8 @@ int main(void)
         cmocka_unit_test(test_read_commands_count_hits_and_misses),
         cmocka_unit_test(test_wrong_arity_errors),
         cmocka_unit_test(test_resp3_null_replies),
+        cmocka_unit_test(test_concurrent_incr_loses_no_update),
+        cmocka_unit_test(test_mset_is_atomic_for_concurrent_mget),
     };
 
     return cmocka_run_group_tests_name("strings", tests, group_setup, group_teardown) ? 1 : 0;
