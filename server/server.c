@@ -42,8 +42,21 @@ static void on_config_set(struct config *cfg, const char *name, void *ud)
         log_set_level((int)cfg_load(cfg->loglevel));
 }
 
+/* SIGINT and SIGTERM go to the acceptor's signalfd only: block them before
+ * any thread exists (workers, lazyfree) so every thread inherits the mask. */
+static void block_signals(sigset_t *mask)
+{
+    sigemptyset(mask);
+    sigaddset(mask, SIGINT);
+    sigaddset(mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int server_init(struct server *srv)
 {
+    sigset_t mask;
+    block_signals(&mask);
     srv->acceptor_epfd = srv->signal_fd = srv->stop_fd = -1;
     srv->start_ms = util_time_ms();
     srv->start_mono_us = util_mono_us();
@@ -189,12 +202,7 @@ static void accept_all(struct server *srv, int lfd)
 int server_run(struct server *srv)
 {
     sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    /* workers inherit the mask, so signals reach only the signalfd */
-    pthread_sigmask(SIG_BLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    block_signals(&mask);
     srv->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     srv->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     srv->acceptor_epfd = epoll_create1(EPOLL_CLOEXEC);
