@@ -94,14 +94,29 @@ static int keys_arg_eq(const struct arg *a, const char *lit)
     return util_eqi(a->p, a->len, lit);
 }
 
-/* Parses an int argument as Redis's getIntFromObject does. Returns 0 or -1. */
+/* Parses an int argument as Redis's getIntFromObject does. Returns 0, -1
+ * (not an integer) or -2 (an integer outside the int range). */
 static int keys_parse_int(const struct arg *a, int *out)
 {
     long long v;
-    if (util_str2ll(a->p, a->len, &v) != 0 || v < INT_MIN || v > INT_MAX)
+    if (util_str2ll(a->p, a->len, &v) != 0)
         return -1;
+    if (v < INT_MIN || v > INT_MAX)
+        return -2;
     *out = (int)v;
     return 0;
+}
+
+/* Parses an int argument, replying Redis 7.0's getIntFromObjectOrReply
+ * errors. Returns 0, or -1 after replying. */
+static int keys_parse_int_or_reply(struct client *c, const struct arg *a, int *out)
+{
+    int rc = keys_parse_int(a, out);
+    if (rc == -1)
+        reply_err_notint(c);
+    else if (rc == -2)
+        reply_error(c, "ERR value is out of range, value must between -2147483648 and 2147483647");
+    return rc == 0 ? 0 : -1;
 }
 
 static int keys_db_valid(const struct client *c, int db)
@@ -726,10 +741,8 @@ static void cmd_copy(struct client *c)
         if (keys_arg_eq(&c->argv[j], "replace")) {
             replace = 1;
         } else if (keys_arg_eq(&c->argv[j], "db") && additional >= 1) {
-            if (keys_parse_int(&c->argv[j + 1], &dstdb) != 0) {
-                reply_err_notint(c);
+            if (keys_parse_int_or_reply(c, &c->argv[j + 1], &dstdb) != 0)
                 return;
-            }
             if (!keys_db_valid(c, dstdb)) {
                 reply_error(c, RERR_DBRANGE);
                 return;
@@ -789,10 +802,8 @@ static void cmd_move(struct client *c)
     long long reply = 0;
     int oom = 0;
 
-    if (keys_parse_int(&c->argv[2], &dstdb) != 0) {
-        reply_err_notint(c);
+    if (keys_parse_int_or_reply(c, &c->argv[2], &dstdb) != 0)
         return;
-    }
     if (!keys_db_valid(c, dstdb)) {
         reply_error(c, RERR_DBRANGE);
         return;
@@ -909,14 +920,16 @@ static void cmd_object_help(struct client *c)
         "    Return the kind of internal representation used in order to store the value",
         "    associated with a <key>.",
         "FREQ <key>",
-        "    Return the access logarithmic access frequency counter associated with a <key>.",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
         "IDLETIME <key>",
-        "    Return the idle time associated with a <key>.",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
         "REFCOUNT <key>",
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     };
     long n = (long)(sizeof(help) / sizeof(help[0]));
     reply_array(c, n);

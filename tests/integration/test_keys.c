@@ -759,6 +759,8 @@ static void test_copy_to_another_db_and_errors(void **state)
     tk_expect_error(tk_cmd(c, "COPY s x DB 16"), "ERR DB index is out of range");
     tk_expect_error(tk_cmd(c, "COPY s x DB -1"), "ERR DB index is out of range");
     tk_expect_error(tk_cmd(c, "COPY s x DB abc"), "ERR value is not an integer or out of range");
+    tk_expect_error(tk_cmd(c, "COPY s x DB 99999999999"),
+                    "ERR value is out of range, value must between -2147483648 and 2147483647");
     tk_expect_error(tk_cmd(c, "COPY s x DB"), "ERR syntax error");
     tk_expect_error(tk_cmd(c, "COPY s x FOO"), "ERR syntax error");
     tk_expect_error(tk_cmd(c, "COPY s"), "ERR wrong number of arguments for 'copy' command");
@@ -789,6 +791,8 @@ static void test_move_to_another_db_keeps_ttl(void **state)
     tk_expect_error(tk_cmd(c, "MOVE k 16"), "ERR DB index is out of range");
     tk_expect_error(tk_cmd(c, "MOVE k -1"), "ERR DB index is out of range");
     tk_expect_error(tk_cmd(c, "MOVE k abc"), "ERR value is not an integer or out of range");
+    tk_expect_error(tk_cmd(c, "MOVE k 99999999999"),
+                    "ERR value is out of range, value must between -2147483648 and 2147483647");
     tk_expect_error(tk_cmd(c, "MOVE k"), "ERR wrong number of arguments for 'move' command");
     redisFree(c1);
     redisFree(c);
@@ -842,12 +846,14 @@ static void test_object_help_lists_subcommands(void **state)
     redisContext *c = fresh(state);
     redisReply *r = tk_cmd(c, "OBJECT HELP");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal(r->elements, 13);
+    assert_int_equal(r->elements, 15);
     assert_int_equal(r->element[0]->type, REDIS_REPLY_STATUS);
     assert_string_equal(r->element[0]->str, "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     assert_string_equal(r->element[1]->str, "ENCODING <key>");
-    assert_string_equal(r->element[11]->str, "HELP");
-    assert_string_equal(r->element[12]->str, "    Print this help.");
+    assert_string_equal(r->element[5]->str,
+                        "    Return the access frequency index of the <key>. The returned integer is");
+    assert_string_equal(r->element[13]->str, "HELP");
+    assert_string_equal(r->element[14]->str, "    Prints this help.");
     freeReplyObject(r);
     redisFree(c);
 }
@@ -944,6 +950,7 @@ static void test_swapdb_swaps_contents_for_all_clients(void **state)
     tk_expect_error(tk_cmd(c0, "SWAPDB -1 0"), "ERR DB index is out of range");
     tk_expect_error(tk_cmd(c0, "SWAPDB x 1"), "ERR invalid first DB index");
     tk_expect_error(tk_cmd(c0, "SWAPDB 0 y"), "ERR invalid second DB index");
+    tk_expect_error(tk_cmd(c0, "SWAPDB 99999999999 0"), "ERR invalid first DB index");
     tk_expect_error(tk_cmd(c0, "SWAPDB 0"), "ERR wrong number of arguments for 'swapdb' command");
     redisFree(c1);
     redisFree(c0);
@@ -958,7 +965,7 @@ static void test_sixteen_databases_are_independent(void **state)
     }
     tk_expect_error(tk_cmd(c, "SELECT 16"), "ERR DB index is out of range");
     for (int db = 0; db < 16; db++) {
-        char v[8];
+        char v[16];
         snprintf(v, sizeof(v), "%d", db);
         tk_expect_status(tk_cmd(c, "SELECT %d", db), "OK");
         tk_expect_str(tk_cmd(c, "GET id"), v);
