@@ -604,6 +604,10 @@ static void cmd_scan(struct client *c)
         }
     }
 
+    /* ks_scan bounds its work by count * 10 buckets: keep that product from
+     * wrapping (no reply can tell the difference) */
+    if (count > LLONG_MAX / 10)
+        count = LLONG_MAX / 10;
     uint64_t next = ks_scan(ks, c->db, cursor, (uint64_t)count, c->now_ms, keys_scan_visit, &s);
     keys_stat(c, s.hits, 0);
     if (s.oom) {
