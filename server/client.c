@@ -83,7 +83,7 @@ struct client *client_create(struct worker *w, int fd)
     c->srv = srv;
     c->resp = 2;
     c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
-    c->ctime_ms = c->last_interaction_ms = util_time_ms();
+    c->ctime_ms = c->last_interaction_ms = c->last_write_ms = util_time_ms();
     resp_parser_init(&c->parser);
 
     int one = 1;
@@ -319,12 +319,14 @@ static void protocol_error(struct client *c, const char *msg)
 int client_process_input(struct client *c)
 {
     struct resp_limits lim;
-    if (c->flags & CLIENT_AUTHED) {
+    if (authenticated(c)) {
         lim.max_bulk = cfg_load(c->srv->cfg.proto_max_bulk_len);
         lim.max_multibulk = RESP_MULTIBULK_MAX;
+        lim.unauthenticated = 0;
     } else {
         lim.max_bulk = RESP_UNAUTH_BULK_MAX;
         lim.max_multibulk = RESP_UNAUTH_MULTIBULK_MAX;
+        lim.unauthenticated = 1;
     }
     while (c->qpos < c->qlen &&
            !(c->flags & (CLIENT_SUSPENDED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
@@ -465,6 +467,11 @@ static void client_event(struct ev_loop *l, int fd, int mask, void *ud)
 
 /* ---- writing ---- */
 
+/* Output limits. Backpressure keeps a non-reading client's buffer near
+ * OBUF_BACKPRESSURE, so it may never reach a soft limit set above that; such
+ * a client -- held back and making no write progress for soft-seconds -- is
+ * treated as over the soft limit, since it is what the limit is for: a
+ * client that will not read. */
 static int over_hard_limit(struct client *c, int64_t now_ms)
 {
     struct config *cfg = &c->srv->cfg;
@@ -472,6 +479,8 @@ static int over_hard_limit(struct client *c, int64_t now_ms)
     long long hard = cfg_load(cfg->obuf_hard), soft = cfg_load(cfg->obuf_soft);
     long long secs = cfg_load(cfg->obuf_soft_seconds);
     if (hard > 0 && used >= (size_t)hard)
+        return 1;
+    if (soft > 0 && used > OBUF_BACKPRESSURE && now_ms - c->last_write_ms >= secs * 1000)
         return 1;
     if (soft > 0 && used >= (size_t)soft) {
         if (c->obuf_soft_since_ms == 0)
@@ -510,11 +519,13 @@ int client_flush(struct client *c)
             return -1;
         }
         c->osent += (size_t)n;
+        c->last_write_ms = c->w->now_ms;
         STAT_ADD(c->w->stats.net_output_bytes, (uint64_t)n);
     }
     if (pending_output(c) == 0) {
         c->osent = c->olen = 0;
         c->obuf_soft_since_ms = 0;
+        c->last_write_ms = c->w->now_ms;
         if (c->ocap > OBUF_KEEP) {
             free(c->obuf);
             c->obuf = NULL;

@@ -89,6 +89,7 @@ struct client {
     char *obuf;
     size_t olen, osent, ocap;
     int64_t obuf_soft_since_ms;    /* when the soft limit was first passed, 0 = below */
+    int64_t last_write_ms;         /* last time output made progress (or was empty) */
 
     /* the command being executed */
     const struct cmd_entry *cmd;

@@ -22,6 +22,7 @@
  */
 #include "server/resp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,8 +153,13 @@ enum resp_result resp_parse(struct resp_parser *p, char *buf, size_t len, const 
             }
             return RESP_MORE;
         }
-        if (util_str2ll(buf + 1, (size_t)cr - 1, &ll) != 0 || ll > lim->max_multibulk) {
+        if (util_str2ll(buf + 1, (size_t)cr - 1, &ll) != 0) {
             *errmsg = "Protocol error: invalid multibulk length";
+            return RESP_EPROTO;
+        }
+        if (ll > lim->max_multibulk) {
+            *errmsg = lim->unauthenticated ? "Protocol error: unauthenticated multibulk length"
+                                           : "Protocol error: invalid multibulk length";
             return RESP_EPROTO;
         }
         pos = (size_t)cr + 2;
@@ -172,11 +178,9 @@ enum resp_result resp_parse(struct resp_parser *p, char *buf, size_t len, const 
             if (pos >= len)
                 goto more;
             if (buf[pos] != '$') {
-                static const char *const msgs[] = {
-                    "Protocol error: expected '$', got something else",
-                    "Protocol error: expected '$', got '*'",
-                };
-                *errmsg = buf[pos] == '*' ? msgs[1] : msgs[0];
+                /* Redis prints the offending byte as is, whatever it is */
+                snprintf(p->errbuf, sizeof(p->errbuf), "Protocol error: expected '$', got '%c'", buf[pos]);
+                *errmsg = p->errbuf;
                 return RESP_EPROTO;
             }
             long cr = find_crlf(buf, len, pos + 1);
@@ -187,8 +191,13 @@ enum resp_result resp_parse(struct resp_parser *p, char *buf, size_t len, const 
                 }
                 goto more;
             }
-            if (util_str2ll(buf + pos + 1, (size_t)cr - pos - 1, &ll) != 0 || ll < 0 || ll > lim->max_bulk) {
+            if (util_str2ll(buf + pos + 1, (size_t)cr - pos - 1, &ll) != 0 || ll < 0) {
                 *errmsg = "Protocol error: invalid bulk length";
+                return RESP_EPROTO;
+            }
+            if (ll > lim->max_bulk) {
+                *errmsg = lim->unauthenticated ? "Protocol error: unauthenticated bulk length"
+                                               : "Protocol error: invalid bulk length";
                 return RESP_EPROTO;
             }
             p->bulk_len = ll;

@@ -31,6 +31,7 @@ enum resp_result {
 struct resp_limits {
     long long max_bulk;       /* proto-max-bulk-len */
     long long max_multibulk;  /* arguments per command */
+    int unauthenticated;      /* the pre-AUTH limits: Redis words their errors differently */
 };
 
 struct resp_parser {
@@ -42,6 +43,7 @@ struct resp_parser {
     long long bulk_len;       /* declared length of the current bulk, -1 before its header */
     size_t consumed;          /* bytes of the current command parsed so far */
     size_t need;              /* bytes that must be present for progress (hint for buffer growth) */
+    char errbuf[64];          /* a formatted error message (errmsg may point here) */
 };
 
 void resp_parser_init(struct resp_parser *p);
