@@ -200,7 +200,24 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 /* The type of a lower-case argument, from its name (see the essay). */
+static enum cmd_docs_type infer_type_base(const char *name);
+
+/* Numbered names ("index1", "key2") are typed as their base name. */
 static enum cmd_docs_type infer_type(const char *name)
+{
+    char base[CD_MAX_NAME + 1];
+    size_t len = strlen(name);
+
+    while (len > 1 && name[len - 1] >= '0' && name[len - 1] <= '9')
+        len--;
+    if (len == strlen(name) || len > CD_MAX_NAME)
+        return infer_type_base(name);
+    memcpy(base, name, len);
+    base[len] = '\0';
+    return infer_type_base(base);
+}
+
+static enum cmd_docs_type infer_type_base(const char *name)
 {
     static const char *const keys[] = {"key", "newkey", "destination", "source", "destkey", "srckey", NULL};
     static const char *const ints[] = {

@@ -63,7 +63,7 @@ static void reply_help(struct client *c, const char *title, const char *const *l
     for (size_t i = 0; i < n; i++)
         reply_simple(c, lines[i]);
     reply_simple(c, "HELP");
-    reply_simple(c, "    Print this help.");
+    reply_simple(c, "    Prints this help."); /* Redis 7.0 wording (7.2 says "Print") */
 }
 
 /* ------------------------------------------------------------------ INFO */
@@ -660,10 +660,10 @@ static const struct cmd_def cmds_command[] = {
     { "docs", cmd_command_docs, -2, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
       "Get array of specific Redis command documentation", "7.0.0",
       "O(N) where N is the number of commands to look up", "[command-name [command-name ...]]", NULL },
-    { "getkeys", cmd_command_getkeys, -3, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
+    { "getkeys", cmd_command_getkeys, -4, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
       "Extract keys given a full Redis command", "2.8.13",
       "O(N) where N is the number of arguments to the command", "command [arg [arg ...]]", NULL },
-    { "getkeysandflags", cmd_command_getkeysandflags, -3, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
+    { "getkeysandflags", cmd_command_getkeysandflags, -4, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
       "Extract keys and access flags given a full Redis command", "7.0.0",
       "O(N) where N is the number of arguments to the command", "command [arg [arg ...]]", NULL },
     { "help", cmd_command_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
