@@ -795,7 +795,7 @@ static void test_debug_sleep_holds_only_its_connection(void **state)
     redisContext *b = tk_connect(&one);
     tk_expect_status(tk_cmd(b, "PING"), "PONG");
 
-    static const char pipeline[] = "*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$3\r\n0.5\r\n*1\r\n$4\r\nPING\r\n";
+    static const char pipeline[] = "*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$3\r\n2.0\r\n*1\r\n$4\r\nPING\r\n";
     assert_int_equal(tk_raw_send(a, pipeline, sizeof(pipeline) - 1), 0);
     usleep(50000); /* let the worker start the sleep */
 
