@@ -440,6 +440,8 @@ uint64_t ks_scan(struct keyspace *ks, int db, uint64_t cursor, uint64_t count, i
     unsigned shard = (unsigned)(cursor & (ks->nshards - 1));
     uint64_t hc = cursor >> ks->shard_bits;
     struct scan_ctx sc = { .fn = fn, .ud = ud, .now_ms = now_ms };
+    if (count > (1ull << 32))
+        count = 1ull << 32; /* keeps count * 10 from wrapping */
     uint64_t steps = 0, maxsteps = count * 10;
 
     while (shard < ks->nshards) {
@@ -479,30 +481,42 @@ int ks_random_key(struct keyspace *ks, int db, int64_t now_ms, uint64_t rnd, cha
 {
     struct util_rng rng;
     util_rng_seed(&rng, rnd);
-    /* Try random shards first, then sweep them all so a sparse keyspace is
-     * still found; expired picks are deleted and retried. */
-    for (unsigned attempt = 0; attempt < ks->nshards * 2 + 64; attempt++) {
-        unsigned shard = attempt < 64 ? (unsigned)(util_rng_next(&rng) & (ks->nshards - 1))
-                                      : (unsigned)((attempt - 64) % ks->nshards);
-        ks_lock(ks, shard);
+    /* Uniform over keys, not shards: pick a position in [0, total) and find
+     * the shard holding it, so a sparse keyspace is not biased towards low
+     * shard numbers. Counts can change between the sweep and the lock; an
+     * empty pick or an expired key just retries. */
+    for (int attempt = 0; attempt < 100; attempt++) {
+        uint64_t total = ks_dbsize(ks, db);
+        if (total == 0)
+            return ST_ENOENT;
+        uint64_t pos = util_rng_next(&rng) % total;
+        unsigned shard = 0;
+        for (; shard < ks->nshards; shard++) {
+            ks_lock(ks, shard);
+            uint64_t n = ht_size(&ks->shards[shard].db[db].ht);
+            if (pos < n)
+                break; /* keep the lock */
+            pos -= n;
+            ks_unlock(ks, shard);
+        }
+        if (shard == ks->nshards)
+            continue;
         struct ht *ht = &ks->shards[shard].db[db].ht;
-        for (int tries = 0; tries < 16 && ht_size(ht) > 0; tries++) {
-            struct entry *e = ht_random(ht, rnd_fn, &rng);
-            if (!e)
-                break;
+        struct entry *e = ht_random(ht, rnd_fn, &rng);
+        if (e) {
             struct ks_key k;
             ks_key_init(ks, &k, entry_key(e), e->klen);
-            if (!ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH))
-                continue; /* it was expired and is now deleted */
-            *key = malloc(e->klen ? e->klen : 1);
-            if (!*key) {
+            if (ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH)) {
+                *key = malloc(e->klen ? e->klen : 1);
+                if (!*key) {
+                    ks_unlock(ks, shard);
+                    return ST_ENOMEM;
+                }
+                memcpy(*key, entry_key(e), e->klen);
+                *len = e->klen;
                 ks_unlock(ks, shard);
-                return ST_ENOMEM;
+                return ST_OK;
             }
-            memcpy(*key, entry_key(e), e->klen);
-            *len = e->klen;
-            ks_unlock(ks, shard);
-            return ST_OK;
         }
         ks_unlock(ks, shard);
     }
@@ -512,25 +526,37 @@ int ks_random_key(struct keyspace *ks, int db, int64_t now_ms, uint64_t rnd, cha
 void ks_flush(struct keyspace *ks, int db, int async)
 {
     int first = db < 0 ? 0 : db, last = db < 0 ? (int)ks->databases - 1 : db;
+    size_t ntables = (size_t)ks->nshards * (size_t)(last - first + 1);
+    struct ht *detached = malloc(sizeof(*detached) * ntables);
+    size_t nd = 0;
+
+    /* Detaching is cheap; doing all of it under every lock makes the flush
+     * one instant for other clients (an MSET cannot land half before it). */
+    ks_lock_all(ks);
     for (unsigned i = 0; i < ks->nshards; i++) {
         struct ks_shard *s = &ks->shards[i];
         for (int d = first; d <= last; d++) {
-            struct ht detached;
-            ks_lock(ks, i);
-            detached = s->db[d].ht;
-            ht_init(&s->db[d].ht, ks->seed);
-            s->db[d].volatile_keys = 0;
-            s->db[d].expire_cursor = 0;
-            s->dirty += ht_size(&detached);
-            ks_unlock(ks, i);
-            if (ht_size(&detached) == 0 && !detached.t[0].buckets && !detached.t[1].buckets)
+            struct ks_shard_db *sd = &s->db[d];
+            if (ht_size(&sd->ht) == 0 && !sd->ht.t[0].buckets && !sd->ht.t[1].buckets)
                 continue;
-            if (async)
-                lazyfree_push(ks->lazyfree, &detached);
+            s->dirty += ht_size(&sd->ht);
+            if (detached)
+                detached[nd++] = sd->ht;
             else
-                ht_deinit(&detached);
+                ht_deinit(&sd->ht); /* no memory for the list: free in place */
+            ht_init(&sd->ht, ks->seed);
+            sd->volatile_keys = 0;
+            sd->expire_cursor = 0;
         }
     }
+    ks_unlock_all(ks);
+    for (size_t i = 0; i < nd; i++) {
+        if (async)
+            lazyfree_push(ks->lazyfree, &detached[i]);
+        else
+            ht_deinit(&detached[i]);
+    }
+    free(detached);
 }
 
 void ks_swapdb(struct keyspace *ks, int a, int b)
