@@ -309,7 +309,11 @@ static void conn_cat_client(struct conn_buf *b, struct client *cl, const struct 
         /* Redis sets lastcmd before running: show the running command. */
         cmd = self->cmd != NULL ? self->cmd : self->last_cmd;
     } else {
-        cmd = CONN_LOAD(cl->last_cmd);
+        /* A suspended client is still inside its command (BLPOP, DEBUG
+         * SLEEP): show that one, as Redis does for a blocked client. */
+        cmd = (fl & CLIENT_SUSPENDED) ? CONN_LOAD(cl->cmd) : NULL;
+        if (cmd == NULL)
+            cmd = CONN_LOAD(cl->last_cmd);
     }
     age = (now_ms - CONN_LOAD(cl->ctime_ms)) / 1000;
     idle = (now_ms - CONN_LOAD(cl->last_interaction_ms)) / 1000;
@@ -338,7 +342,6 @@ struct conn_filter {
     unsigned long long id;    /* KILL ID: 0 = any */
     const struct arg *addr;   /* NULL = any */
     const struct arg *laddr;
-    long long maxage;         /* KILL MAXAGE: 0 = any */
     int skipme;               /* skip the calling client */
 };
 
@@ -361,8 +364,6 @@ static int conn_match(const struct conn_filter *f, struct client *cl, const stru
     if (f->addr != NULL && !conn_str_eq(cl->addr, f->addr))
         return 0;
     if (f->laddr != NULL && !conn_str_eq(cl->laddr, f->laddr))
-        return 0;
-    if (f->maxage > 0 && (now_ms - CONN_LOAD(cl->ctime_ms)) / 1000 < f->maxage)
         return 0;
     if (f->nids > 0) {
         int hit = 0;
@@ -712,13 +713,6 @@ static void cmd_client_kill(struct client *c)
                     reply_err_syntax(c);
                     return;
                 }
-            } else if (arg_is(opt, "maxage")) {
-                long long v;
-                if (util_str2ll(val->p, val->len, &v) != 0) {
-                    reply_error(c, "ERR maxage is not an integer or out of range");
-                    return;
-                }
-                f.maxage = v;
             } else {
                 reply_err_syntax(c);
                 return;
@@ -795,6 +789,8 @@ static void cmd_client_no_touch(struct client *c)
     conn_onoff(c, CLIENT_NO_TOUCH);
 }
 
+/* Redis 7.0.15's text for the subcommands it has, Redis 7.2's for SETINFO and
+ * NO-TOUCH; subcommands Strata does not have are left out. */
 static const char *const client_help[] = {
     "GETNAME",
     "    Return the name of the current connection.",
@@ -816,16 +812,10 @@ static const char *const client_help[] = {
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>",
-    "      Kill connections by client id.",
-    "    * MAXAGE <maxage>",
-    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
-    "    * ID <client-id> [<client-id> ...]",
-    "      Return clients with the given ids.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
     "SETINFO <option> <value>",
@@ -847,7 +837,7 @@ static void cmd_client_help(struct client *c)
     for (size_t i = 0; i < n; i++)
         reply_simple(c, client_help[i]);
     reply_simple(c, "HELP");
-    reply_simple(c, "    Print this help.");
+    reply_simple(c, "    Prints this help.");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -859,55 +849,55 @@ static void cmd_client_help(struct client *c)
 
 #define KILL_FILTER                                                                                  \
     "[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] | "             \
-    "[ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>] | [MAXAGE maxage]"
+    "[ADDR ip:port] | [LADDR ip:port] | [SKIPME yes/no]"
 
 #define CF_SUB (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
 #define CF_SESSION (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH)
 
 static const struct cmd_def cmds_client[] = {
-    CONN_SUB("getname", cmd_client_getname, 2, CF_SUB, "Returns the name of the connection.", "2.6.9", "O(1)",
+    CONN_SUB("getname", cmd_client_getname, 2, CF_SUB, "Get the current connection name", "2.6.9", "O(1)",
              ""),
     CONN_SUB("help", cmd_client_help, 2, CMD_LOADING | CMD_STALE,
-             "Returns helpful text about the different subcommands.", "5.0.0", "O(1)", ""),
-    CONN_SUB("id", cmd_client_id, 2, CF_SUB, "Returns the unique client ID of the connection.", "5.0.0", "O(1)",
+             "Show helpful text about the different subcommands", "5.0.0", "O(1)", ""),
+    CONN_SUB("id", cmd_client_id, 2, CF_SUB, "Returns the client ID for the current connection", "5.0.0", "O(1)",
              ""),
-    CONN_SUB("info", cmd_client_info, 2, CF_SUB, "Returns information about the connection.", "6.2.0", "O(1)", ""),
-    CONN_SUB("kill", cmd_client_kill, -3, CMD_ADMIN | CF_SUB, "Terminates open connections.", "2.4.0",
+    CONN_SUB("info", cmd_client_info, 2, CF_SUB, "Returns information about the current client connection.", "6.2.0", "O(1)", ""),
+    CONN_SUB("kill", cmd_client_kill, -3, CMD_ADMIN | CF_SUB, "Kill the connection of a client", "2.4.0",
              "O(N) where N is the number of client connections",
              /* Redis's argument tree: ip:port (old form) or any number of
               * filters (new form); the docs' own synopsis is ambiguous. */
              "<ip:port | <" KILL_FILTER "> [<" KILL_FILTER "> ...]>"),
-    CONN_SUB("list", cmd_client_list, -2, CMD_ADMIN | CF_SUB, "Lists open connections.", "2.4.0",
+    CONN_SUB("list", cmd_client_list, -2, CMD_ADMIN | CF_SUB, "Get the list of client connections", "2.4.0",
              "O(N) where N is the number of client connections",
              "[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]"),
     CONN_SUB("no-evict", cmd_client_no_evict, 3, CMD_ADMIN | CF_SUB,
-             "Sets the client eviction mode of the connection.", "7.0.0", "O(1)", "<ON | OFF>"),
+             "Set client eviction mode for the current connection", "7.0.0", "O(1)", "<ON | OFF>"),
     CONN_SUB("no-touch", cmd_client_no_touch, 3, CF_SUB,
              "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "O(1)",
              "<ON | OFF>"),
     CONN_SUB("setinfo", cmd_client_setinfo, 4, CF_SUB, "Sets information specific to the client or connection.",
              "7.2.0", "O(1)", "<LIB-NAME libname | LIB-VER libver>"),
-    CONN_SUB("setname", cmd_client_setname, 3, CF_SUB, "Sets the connection name.", "2.6.9", "O(1)",
+    CONN_SUB("setname", cmd_client_setname, 3, CF_SUB, "Set the current connection name", "2.6.9", "O(1)",
              "connection-name"),
     { NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 const struct cmd_def cmds_conn[] = {
-    { "auth", cmd_auth, -2, CF_SESSION, 0, 0, 0, "connection", "Authenticates the connection.", "1.0.0",
+    { "auth", cmd_auth, -2, CF_SESSION, 0, 0, 0, "connection", "Authenticate to the server", "1.0.0",
       "O(N) where N is the number of passwords defined for the user", "[username] password", NULL },
-    { "client", NULL, -2, 0, 0, 0, 0, "connection", "A container for client connection commands.", "2.4.0",
+    { "client", NULL, -2, 0, 0, 0, 0, "connection", "A container for client connection commands", "2.4.0",
       "Depends on subcommand.", "", cmds_client },
-    { "echo", cmd_echo, 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, "connection", "Returns the given string.",
+    { "echo", cmd_echo, 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, "connection", "Echo the given string",
       "1.0.0", "O(1)", "message", NULL },
-    { "hello", cmd_hello, -1, CF_SESSION, 0, 0, 0, "connection", "Handshakes with the Redis server.", "6.0.0",
+    { "hello", cmd_hello, -1, CF_SESSION, 0, 0, 0, "connection", "Handshake with Redis", "6.0.0",
       "O(1)", "[protover [AUTH username password] [SETNAME clientname]]", NULL },
-    { "ping", cmd_ping, -1, CMD_FAST, 0, 0, 0, "connection", "Returns the server's liveliness response.",
+    { "ping", cmd_ping, -1, CMD_FAST, 0, 0, 0, "connection", "Ping the server",
       "1.0.0", "O(1)", "[message]", NULL },
-    { "quit", cmd_quit, -1, CF_SESSION, 0, 0, 0, "connection", "Closes the connection.", "1.0.0", "O(1)", "",
+    { "quit", cmd_quit, -1, CF_SESSION, 0, 0, 0, "connection", "Close the connection", "1.0.0", "O(1)", "",
       NULL },
-    { "reset", cmd_reset, 1, CF_SESSION, 0, 0, 0, "connection", "Resets the connection.", "6.2.0", "O(1)", "",
+    { "reset", cmd_reset, 1, CF_SESSION, 0, 0, 0, "connection", "Reset the connection", "6.2.0", "O(1)", "",
       NULL },
     { "select", cmd_select, 2, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, "connection",
-      "Changes the selected database.", "1.0.0", "O(1)", "index", NULL },
+      "Change the selected database for the current connection", "1.0.0", "O(1)", "index", NULL },
     { NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 };
