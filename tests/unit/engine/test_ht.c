@@ -421,7 +421,7 @@ static void test_lookups_correct_in_the_middle_of_a_grow(void **state)
     ht_init(&ht, SEED);
     const long S = 65536;
     start_grow(&ht, "g", S);
-    /* every lookup moves one bucket; most of these run mid-rehash */
+    /* lookups do not move buckets: all of these run mid-rehash */
     long mid = 0;
     for (long i = 0; i <= S; i++) {
         if (ht_is_rehashing(&ht))
@@ -460,6 +460,42 @@ static void test_lookups_correct_in_the_middle_of_a_shrink(void **state)
         }
     }
     assert_true(mid > 10);
+    check_structure(&ht);
+    ht_deinit(&ht);
+}
+
+static void test_lookups_do_not_move_buckets_so_links_stay_valid(void **state)
+{
+    (void)state;
+    struct ht ht;
+    ht_init(&ht, SEED);
+    start_grow(&ht, "L", 4096);
+    ht_rehash_step(&ht, 100);
+    int64_t idx = ht.rehashidx;
+    uint64_t u0 = ht.t[0].used, u1 = ht.t[1].used;
+    /* hold links to keys in both tables across many other lookups */
+    struct entry **refs[64];
+    struct entry *ents[64];
+    for (long i = 0; i < 64; i++) {
+        char k[64];
+        int n = keyname(k, "L", i * 61);
+        refs[i] = ht_find_ref(&ht, ht_hash(SEED, k, (size_t)n), k, (size_t)n);
+        assert_non_null(refs[i]);
+        ents[i] = *refs[i];
+    }
+    for (long i = 0; i <= 4096; i++)
+        assert_has(&ht, "L", i);
+    assert_int_equal(ht.rehashidx, idx);
+    assert_int_equal(ht.t[0].used, u0);
+    assert_int_equal(ht.t[1].used, u1);
+    for (long i = 0; i < 64; i++)
+        assert_ptr_equal(*refs[i], ents[i]);
+    /* a held link unlinks the right entry (one at a time: an unlink may
+     * invalidate the other links of the same chain) */
+    struct entry *e = ht_unlink_ref(&ht, refs[0]);
+    assert_ptr_equal(e, ents[0]);
+    entry_destroy(e);
+    assert_null(get(&ht, "L", 0));
     check_structure(&ht);
     ht_deinit(&ht);
 }
@@ -862,6 +898,7 @@ int main(void)
         cmocka_unit_test(test_never_shrinks_below_min_size),
         cmocka_unit_test(test_lookups_correct_in_the_middle_of_a_grow),
         cmocka_unit_test(test_lookups_correct_in_the_middle_of_a_shrink),
+        cmocka_unit_test(test_lookups_do_not_move_buckets_so_links_stay_valid),
         cmocka_unit_test(test_unlink_mid_rehash_from_both_tables_keeps_counts),
         cmocka_unit_test(test_delete_everything_mid_rehash_then_rehash_completes),
         cmocka_unit_test(test_rehash_step_reports_progress),
