@@ -861,7 +861,8 @@ static const struct cmd_def cmds_client[] = {
              "Show helpful text about the different subcommands", "5.0.0", "O(1)", ""),
     CONN_SUB("id", cmd_client_id, 2, CF_SUB, "Returns the client ID for the current connection", "5.0.0", "O(1)",
              ""),
-    CONN_SUB("info", cmd_client_info, 2, CF_SUB, "Returns information about the current client connection.", "6.2.0", "O(1)", ""),
+    CONN_SUB("info", cmd_client_info, 2, CF_SUB, "Returns information about the current client connection.",
+             "6.2.0", "O(1)", ""),
     CONN_SUB("kill", cmd_client_kill, -3, CMD_ADMIN | CF_SUB, "Kill the connection of a client", "2.4.0",
              "O(N) where N is the number of client connections",
              /* Redis's argument tree: ip:port (old form) or any number of
