@@ -73,7 +73,7 @@ static void sock_local_addr(int fd, char *out, size_t cap)
 {
     struct sockaddr_in sa;
     socklen_t sl = sizeof(sa);
-    char ip[64];
+    char ip[INET_ADDRSTRLEN];
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
     inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
     snprintf(out, cap, "%s:%d", ip, ntohs(sa.sin_port));
