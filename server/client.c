@@ -107,7 +107,7 @@ struct client *client_create(struct worker *w, int fd)
 
     pthread_mutex_lock(&srv->cfg.lock);
     if (!srv->cfg.requirepass || !srv->cfg.requirepass[0])
-        c->flags |= CLIENT_AUTHED;
+        CLIENT_PUB(c->flags, c->flags | CLIENT_AUTHED);
     pthread_mutex_unlock(&srv->cfg.lock);
 
     if (ev_add(w->loop, fd, EV_READ, client_event, c) != ST_OK) {
@@ -136,7 +136,7 @@ void client_free(struct client *c)
     if (c->flags & CLIENT_SUSPENDED) {
         client_resume_fn *fn = c->resume;
         void *ud = c->resume_ud;
-        c->flags &= ~CLIENT_SUSPENDED;
+        CLIENT_PUB(c->flags, c->flags & ~CLIENT_SUSPENDED);
         c->resume = NULL;
         c->resume_ud = NULL;
         if (c->suspend_timer) {
@@ -177,7 +177,7 @@ const char *client_cmd_name(const struct client *c)
 
 void client_close_after_reply(struct client *c)
 {
-    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    CLIENT_PUB(c->flags, c->flags | CLIENT_CLOSE_AFTER_REPLY);
 }
 
 /* ---- command dispatch ---- */
@@ -193,8 +193,8 @@ static void cmd_done(struct client *c)
     if (c->errors != c->errors_before)
         STAT_ADD(cs->failed_calls, 1);
     STAT_ADD(st->commands_processed, 1);
-    c->last_cmd = e;
-    c->cmd = NULL;
+    CLIENT_PUB(c->last_cmd, e);
+    CLIENT_PUB(c->cmd, NULL);
 }
 
 static void reject(struct client *c, const struct cmd_entry *e)
@@ -226,7 +226,7 @@ static int authenticated(struct client *c)
     int open = !cfg->requirepass || !cfg->requirepass[0];
     pthread_mutex_unlock(&cfg->lock);
     if (open)
-        c->flags |= CLIENT_AUTHED;
+        CLIENT_PUB(c->flags, c->flags | CLIENT_AUTHED);
     return open;
 }
 
@@ -255,18 +255,18 @@ static void execute(struct client *c)
             }
             e = sub;
         } else {
-            c->cmd = e;
+            CLIENT_PUB(c->cmd, e);
             reply_err_args(c);
-            c->cmd = NULL;
+            CLIENT_PUB(c->cmd, NULL);
             reject(c, e);
             return;
         }
     }
     int arity = e->def->arity;
     if ((arity > 0 && c->argc != arity) || (arity < 0 && c->argc < -arity)) {
-        c->cmd = e;
+        CLIENT_PUB(c->cmd, e);
         reply_err_args(c);
-        c->cmd = NULL;
+        CLIENT_PUB(c->cmd, NULL);
         reject(c, e);
         return;
     }
@@ -275,13 +275,13 @@ static void execute(struct client *c)
         reject(c, e);
         return;
     }
-    c->cmd = e;
+    CLIENT_PUB(c->cmd, e);
     c->now_ms = util_time_ms();
     c->cmd_start_us = util_mono_us();
     c->errors_before = c->errors;
-    c->flags |= CLIENT_IN_CMD;
+    CLIENT_PUB(c->flags, c->flags | CLIENT_IN_CMD);
     e->def->proc(c);
-    c->flags &= ~CLIENT_IN_CMD;
+    CLIENT_PUB(c->flags, c->flags & ~CLIENT_IN_CMD);
     if (!(c->flags & CLIENT_SUSPENDED))
         cmd_done(c);
 }
@@ -311,9 +311,9 @@ static void protocol_error(struct client *c, const char *msg)
     log_verbose("protocol error from %s (client %llu): %s", c->addr, (unsigned long long)c->id, msg);
     STAT_ADD(c->w->stats.protocol_errors, 1);
     reply_errorf(c, "ERR %s", msg);
-    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    CLIENT_PUB(c->flags, c->flags | CLIENT_CLOSE_AFTER_REPLY);
     /* nothing after the error will be parsed */
-    c->qpos = c->qlen;
+    CLIENT_PUB(c->qpos, c->qlen);
 }
 
 int client_process_input(struct client *c)
@@ -344,7 +344,7 @@ int client_process_input(struct client *c)
         }
         int argc = c->parser.argc;
         if (argc == 0) {
-            c->qpos += cmdlen;
+            CLIENT_PUB(c->qpos, c->qpos + cmdlen);
             resp_parser_reset(&c->parser);
             continue;
         }
@@ -358,10 +358,10 @@ int client_process_input(struct client *c)
             c->argv[i].len = c->parser.spans[i].len;
         }
         c->argc = argc;
-        c->qpos += cmdlen;
+        CLIENT_PUB(c->qpos, c->qpos + cmdlen);
         resp_parser_reset(&c->parser);
         execute(c);
-        c->last_interaction_ms = c->w->now_ms;
+        CLIENT_PUB(c->last_interaction_ms, c->w->now_ms);
         if (c->flags & CLIENT_CLOSE_ASAP)
             break;
         /* arguments die with the command; a suspended one has copied them */
@@ -369,11 +369,12 @@ int client_process_input(struct client *c)
             c->argc = 0;
     }
     if (c->qpos == c->qlen && !(c->flags & CLIENT_SUSPENDED)) {
-        c->qpos = c->qlen = 0;
+        CLIENT_PUB(c->qlen, 0);
+        CLIENT_PUB(c->qpos, 0);
         if (c->qcap > QBUF_KEEP) {
             free(c->qbuf);
             c->qbuf = NULL;
-            c->qcap = 0;
+            CLIENT_PUB(c->qcap, 0);
         }
     }
     if (pending_output(c) > 0 || (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))
@@ -391,8 +392,8 @@ static int read_input(struct client *c)
      * arguments point into the buffer */
     if (c->qpos > 0 && !(c->flags & CLIENT_SUSPENDED) && c->qcap - c->qlen < want) {
         memmove(c->qbuf, c->qbuf + c->qpos, c->qlen - c->qpos);
-        c->qlen -= c->qpos;
-        c->qpos = 0;
+        CLIENT_PUB(c->qlen, c->qlen - c->qpos);
+        CLIENT_PUB(c->qpos, 0);
     }
     size_t need = c->parser.need ? c->qpos + c->parser.need : 0;
     if (need > c->qlen && need - c->qlen > want)
@@ -407,7 +408,7 @@ static int read_input(struct client *c)
             return -1;
         }
         c->qbuf = nb;
-        c->qcap = ncap;
+        CLIENT_PUB(c->qcap, ncap);
     }
     ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n < 0) {
@@ -418,8 +419,8 @@ static int read_input(struct client *c)
     }
     if (n == 0)
         return -1;
-    c->qlen += (size_t)n;
-    c->last_interaction_ms = c->w->now_ms;
+    CLIENT_PUB(c->qlen, c->qlen + (size_t)n);
+    CLIENT_PUB(c->last_interaction_ms, c->w->now_ms);
     STAT_ADD(c->w->stats.net_input_bytes, (uint64_t)n);
     if (c->qlen - c->qpos > (size_t)cfg_load(srv->cfg.client_query_buffer_limit)) {
         log_warn("closing client %s: query buffer of %zu bytes is over client-query-buffer-limit", c->addr,
@@ -518,24 +519,25 @@ int client_flush(struct client *c)
             client_free(c);
             return -1;
         }
-        c->osent += (size_t)n;
+        CLIENT_PUB(c->osent, c->osent + (size_t)n);
         c->last_write_ms = c->w->now_ms;
         STAT_ADD(c->w->stats.net_output_bytes, (uint64_t)n);
     }
     if (pending_output(c) == 0) {
-        c->osent = c->olen = 0;
+        CLIENT_PUB(c->olen, 0);
+        CLIENT_PUB(c->osent, 0);
         c->obuf_soft_since_ms = 0;
         c->last_write_ms = c->w->now_ms;
         if (c->ocap > OBUF_KEEP) {
             free(c->obuf);
             c->obuf = NULL;
-            c->ocap = 0;
+            CLIENT_PUB(c->ocap, 0);
         }
         if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
             client_free(c);
             return -1;
         }
-        c->flags &= ~CLIENT_WANT_WRITE;
+        CLIENT_PUB(c->flags, c->flags & ~CLIENT_WANT_WRITE);
         /* input held back by backpressure can run now */
         if (c->qpos < c->qlen && !(c->flags & CLIENT_SUSPENDED)) {
             update_events(c);
@@ -546,7 +548,7 @@ int client_flush(struct client *c)
             close_for_limit(c);
             return -1;
         }
-        c->flags |= CLIENT_WANT_WRITE;
+        CLIENT_PUB(c->flags, c->flags | CLIENT_WANT_WRITE);
     }
     update_events(c);
     return 0;
@@ -582,7 +584,7 @@ static void suspend_timeout(struct ev_loop *l, struct ev_timer *t)
     c->suspend_timer = NULL;
     client_resume_fn *fn = c->resume;
     void *ud = c->resume_ud;
-    c->flags &= ~CLIENT_SUSPENDED;
+    CLIENT_PUB(c->flags, c->flags & ~CLIENT_SUSPENDED);
     c->resume = NULL;
     c->resume_ud = NULL;
     c->now_ms = util_time_ms();
@@ -609,7 +611,7 @@ int client_suspend(struct client *c, client_resume_fn *resume, void *ud, int64_t
     }
     c->resume = resume;
     c->resume_ud = ud;
-    c->flags |= CLIENT_SUSPENDED;
+    CLIENT_PUB(c->flags, c->flags | CLIENT_SUSPENDED);
     return ST_OK;
 }
 
@@ -624,7 +626,7 @@ void client_wake(struct client *c)
     }
     client_resume_fn *fn = c->resume;
     void *ud = c->resume_ud;
-    c->flags &= ~CLIENT_SUSPENDED;
+    CLIENT_PUB(c->flags, c->flags & ~CLIENT_SUSPENDED);
     c->resume = NULL;
     c->resume_ud = NULL;
     c->now_ms = util_time_ms();

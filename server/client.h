@@ -27,6 +27,11 @@ struct client;
 struct cmd_entry;
 struct ev_timer;
 
+/* Writes a field that other workers read (CLIENT LIST, CLIENT KILL): a
+ * relaxed atomic store, which costs a plain store on x86 and makes the
+ * concurrent read well-defined. Only the owning worker writes these. */
+#define CLIENT_PUB(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+
 struct arg {
     const char *p;
     size_t len;
@@ -61,7 +66,11 @@ struct client {
     struct server *srv;
     struct client *prev, *next;    /* the worker's client list; clients_lock */
 
-    /* session state (shared: read by CLIENT LIST under clients_lock) */
+    /* session state. Shared: other workers read db, resp, flags, name,
+     * lib_*, last_interaction_ms, last_cmd, cmd and the buffer sizes for
+     * CLIENT LIST with relaxed atomic loads under this worker's clients_lock;
+     * the owner writes flags, cmd, last_cmd, last_interaction_ms and the buffer
+     * sizes with CLIENT_PUB, and db, resp, name, lib_* under clients_lock. */
     int db;
     int resp;                      /* 2 or 3 */
     uint32_t flags;

@@ -88,9 +88,9 @@ static void conn_set_flag(struct client *c, uint32_t flag, int on)
 {
     pthread_mutex_lock(&c->w->clients_lock);
     if (on)
-        c->flags |= flag;
+        CLIENT_PUB(c->flags, c->flags | flag);
     else
-        c->flags &= ~flag;
+        CLIENT_PUB(c->flags, c->flags & ~flag);
     pthread_mutex_unlock(&c->w->clients_lock);
 }
 
@@ -597,11 +597,11 @@ static void cmd_reset(struct client *c)
     c->db = 0;
     c->resp = 2;
     c->name[0] = '\0';
-    c->flags &= ~(CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
+    CLIENT_PUB(c->flags, c->flags & (~(CLIENT_NO_EVICT | CLIENT_NO_TOUCH)));
     if (authed)
-        c->flags |= CLIENT_AUTHED;
+        CLIENT_PUB(c->flags, c->flags | CLIENT_AUTHED);
     else
-        c->flags &= ~CLIENT_AUTHED;
+        CLIENT_PUB(c->flags, c->flags & ~CLIENT_AUTHED);
     pthread_mutex_unlock(&c->w->clients_lock);
     reply_simple(c, "RESET");
 }

@@ -36,8 +36,8 @@ static char *obuf_reserve(struct client *c, size_t n)
     /* reclaim what was already sent before growing */
     if (c->osent > 0) {
         memmove(c->obuf, c->obuf + c->osent, c->olen - c->osent);
-        c->olen -= c->osent;
-        c->osent = 0;
+        CLIENT_PUB(c->olen, c->olen - c->osent);
+        CLIENT_PUB(c->osent, 0);
         if (c->ocap - c->olen >= n)
             return c->obuf + c->olen;
     }
@@ -47,11 +47,11 @@ static char *obuf_reserve(struct client *c, size_t n)
     char *nb = realloc(c->obuf, ncap);
     if (!nb) {
         log_warn("client %llu: out of memory for a %zu byte reply, closing", (unsigned long long)c->id, n);
-        c->flags |= CLIENT_CLOSE_ASAP;
+        CLIENT_PUB(c->flags, c->flags | CLIENT_CLOSE_ASAP);
         return NULL;
     }
     c->obuf = nb;
-    c->ocap = ncap;
+    CLIENT_PUB(c->ocap, ncap);
     return c->obuf + c->olen;
 }
 
@@ -61,7 +61,7 @@ void reply_raw(struct client *c, const void *p, size_t len)
     if (!w)
         return;
     memcpy(w, p, len);
-    c->olen += len;
+    CLIENT_PUB(c->olen, c->olen + len);
 }
 
 /* "<t><n>\r\n" */
@@ -74,7 +74,7 @@ static void reply_hdr(struct client *c, char t, long long n)
     int len = util_ll2str(w + 1, n);
     w[1 + len] = '\r';
     w[2 + len] = '\n';
-    c->olen += (size_t)len + 3;
+    CLIENT_PUB(c->olen, c->olen + ((size_t)len + 3));
 }
 
 void reply_simple(struct client *c, const char *s)
@@ -87,7 +87,7 @@ void reply_simple(struct client *c, const char *s)
     memcpy(w + 1, s, n);
     w[n + 1] = '\r';
     w[n + 2] = '\n';
-    c->olen += n + 3;
+    CLIENT_PUB(c->olen, c->olen + (n + 3));
 }
 
 void reply_ok(struct client *c)
@@ -131,7 +131,7 @@ void reply_error(struct client *c, const char *msg)
         w[i + 1] = (msg[i] == '\r' || msg[i] == '\n') ? ' ' : msg[i];
     w[n + 1] = '\r';
     w[n + 2] = '\n';
-    c->olen += n + 3;
+    CLIENT_PUB(c->olen, c->olen + (n + 3));
     count_error(c, msg, n);
 }
 
@@ -162,7 +162,7 @@ void reply_bulk(struct client *c, const void *p, size_t len)
     memcpy(w + h + 2, p, len);
     w[h + 2 + len] = '\r';
     w[h + 3 + len] = '\n';
-    c->olen += h + 4 + len;
+    CLIENT_PUB(c->olen, c->olen + (h + 4 + len));
 }
 
 void reply_bulk_cstr(struct client *c, const char *s)
@@ -223,7 +223,7 @@ void reply_double(struct client *c, double d)
         memcpy(w + 1, buf, (size_t)n);
         w[n + 1] = '\r';
         w[n + 2] = '\n';
-        c->olen += (size_t)n + 3;
+        CLIENT_PUB(c->olen, c->olen + ((size_t)n + 3));
     } else {
         reply_bulk(c, buf, (size_t)n);
     }
@@ -277,7 +277,7 @@ void reply_defer_set(struct client *c, size_t mark, char type, long n)
     size_t at = c->osent + mark;
     memmove(c->obuf + at + h, c->obuf + at, c->olen - at);
     memcpy(c->obuf + at, hdr, h);
-    c->olen += h;
+    CLIENT_PUB(c->olen, c->olen + h);
 }
 
 void reply_err_args(struct client *c)

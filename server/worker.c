@@ -224,7 +224,7 @@ void worker_want_flush(struct worker *w, struct client *c)
         w->flush = nf;
         w->flush_cap = ncap;
     }
-    c->flags |= CLIENT_PENDING_WRITE;
+    CLIENT_PUB(c->flags, c->flags | CLIENT_PENDING_WRITE);
     w->flush[w->nflush++] = c;
 }
 
@@ -236,7 +236,7 @@ static void flush_pending(struct worker *w)
         if (!c)
             continue;
         w->flush[i] = NULL;
-        c->flags &= ~CLIENT_PENDING_WRITE;
+        CLIENT_PUB(c->flags, c->flags & ~CLIENT_PENDING_WRITE);
         client_flush(c);
     }
     w->nflush = 0;
