@@ -435,7 +435,7 @@ unlock:
 static void mget_cmd(struct client *c)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[STR_STACK_KEYS];
+    struct ks_key stack[STR_STACK_KEYS] = { 0 };
     size_t n = (size_t)c->argc - 1;
     struct ks_key *keys = str_keys_init(c, stack, n, 1, 1);
 
@@ -460,7 +460,7 @@ static void mget_cmd(struct client *c)
 static void mset_generic(struct client *c, int nx)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[STR_STACK_KEYS];
+    struct ks_key stack[STR_STACK_KEYS] = { 0 };
     struct ks_key *keys;
     size_t n;
 
