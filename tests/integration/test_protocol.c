@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,15 +38,35 @@ static size_t resp_build(char *out, size_t cap, size_t len, int argc, const char
     return len;
 }
 
+/* Copies s with control bytes escaped, for failure messages. */
+static const char *esc(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *s && o + 5 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\r' || ch == '\n') {
+            out[o++] = '\\';
+            out[o++] = ch == '\r' ? 'r' : 'n';
+        } else if (ch < 32 || ch >= 127) {
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
+        } else {
+            out[o++] = (char)ch;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Reads the next reply and compares it with expect. */
 static void expect_reply(int fd, const char *expect)
 {
     static char got[REPLY_CAP];
+    char e1[512], e2[512];
     long n = tk_raw_reply(fd, got, sizeof(got), 10000);
     if (n <= 0)
-        fail_msg("expected \"%s\", got %s", expect, n == 0 ? "EOF" : "timeout/garbage");
+        fail_msg("expected \"%s\", got %s", esc(expect, e1, sizeof(e1)), n == 0 ? "EOF" : "timeout/garbage");
     if (strcmp(got, expect) != 0)
-        fail_msg("expected \"%s\", got \"%s\"", expect, got);
+        fail_msg("expected \"%s\", got \"%s\"", esc(expect, e1, sizeof(e1)), esc(got, e2, sizeof(e2)));
 }
 
 static int group_setup(void **state)
@@ -114,6 +135,135 @@ static void test_pipeline_mixes_inline_and_resp(void **state)
     expect_reply(fd, "+OK\r\n");
     expect_reply(fd, "$2\r\nv1\r\n");
     expect_reply(fd, "+PONG\r\n");
+    close(fd);
+}
+
+/* A pipeline far bigger than the socket buffers and the server's output
+ * backpressure threshold: 40,000 INCRs interleaved with 2,000 GETs of a
+ * 10 KB value (about 1 MB of requests, 20 MB of replies), written and read
+ * concurrently. Every reply arrives, in order, intact. */
+static void test_huge_pipeline_with_output_backpressure_keeps_order(void **state)
+{
+    struct tk_server *s = *state;
+    int fd = tk_raw_connect(s);
+    enum { VLEN = 10240, NCMD = 42000 };
+    char *val = malloc(VLEN + 1);
+    assert_non_null(val);
+    for (int i = 0; i < VLEN; i++)
+        val[i] = (char)('A' + i % 23);
+    val[VLEN] = '\0';
+    size_t setlen = (size_t)VLEN + 64;
+    char *set = malloc(setlen);
+    assert_non_null(set);
+    const char *sargv[] = {"SET", "bp:val", val};
+    size_t sl = resp_build(set, setlen, 0, 3, sargv);
+    assert_int_equal(tk_raw_send(fd, set, sl), 0);
+    expect_reply(fd, "+OK\r\n");
+    free(set);
+
+    static const char incr[] = "*2\r\n$4\r\nINCR\r\n$6\r\nbp:ctr\r\n";
+    static const char get[] = "*2\r\n$3\r\nGET\r\n$6\r\nbp:val\r\n";
+    size_t cap = (size_t)NCMD * sizeof(incr), len = 0;
+    char *req = malloc(cap);
+    assert_non_null(req);
+    for (int i = 0; i < NCMD; i++) {
+        const char *c = i % 21 == 20 ? get : incr;
+        size_t cl = strlen(c);
+        memcpy(req + len, c, cl);
+        len += cl;
+    }
+    char *expect_get = malloc(VLEN + 32);
+    assert_non_null(expect_get);
+    snprintf(expect_get, VLEN + 32, "$%d\r\n%s\r\n", VLEN, val);
+
+    static char got[64 * 1024];
+    size_t sent = 0;
+    long counter = 0;
+    for (int i = 0; i < NCMD; i++) {
+        /* write what the socket takes without blocking, then read one reply */
+        while (sent < len) {
+            ssize_t n = send(fd, req + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n <= 0)
+                break;
+            sent += (size_t)n;
+        }
+        long n = tk_raw_reply(fd, got, sizeof(got), 10000);
+        if (n <= 0)
+            fail_msg("reply %d of %d: %s", i, NCMD, n == 0 ? "EOF" : "timeout");
+        if (i % 21 == 20) {
+            if (strcmp(got, expect_get) != 0)
+                fail_msg("reply %d: GET bp:val returned %ld bytes that differ from the value", i, n);
+        } else {
+            char e[32];
+            snprintf(e, sizeof(e), ":%ld\r\n", ++counter);
+            if (strcmp(got, e) != 0)
+                fail_msg("reply %d: expected INCR result %ld, got \"%.40s\"", i, counter, got);
+        }
+    }
+    assert_int_equal(sent, len);
+    free(req);
+    free(expect_get);
+    free(val);
+    close(fd);
+}
+
+/* HELLO in the middle of a pipeline switches protocol exactly at its place. */
+static void test_hello_inside_pipeline_switches_at_its_position(void **state)
+{
+    struct tk_server *s = *state;
+    int fd = tk_raw_connect(s);
+    const char *p = "GET hp:absent\r\nHELLO 3\r\nGET hp:absent\r\nHELLO 2\r\nGET hp:absent\r\n";
+    assert_int_equal(tk_raw_send(fd, p, strlen(p)), 0);
+    static char got[65536];
+    expect_reply(fd, "$-1\r\n");
+    assert_true(tk_raw_reply(fd, got, sizeof(got), 10000) > 0);
+    assert_int_equal(got[0], '%');
+    expect_reply(fd, "_\r\n");
+    assert_true(tk_raw_reply(fd, got, sizeof(got), 10000) > 0);
+    assert_int_equal(got[0], '*');
+    expect_reply(fd, "$-1\r\n");
+    close(fd);
+}
+
+/* Empty and null arrays are skipped; bulks are binary safe. */
+static void test_empty_arrays_and_binary_bulks(void **state)
+{
+    struct tk_server *s = *state;
+    int fd = tk_raw_connect(s);
+    tk_raw_expect(fd, "*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n", "+PONG\r\n");
+    /* CR, LF, NUL and '$' inside an argument */
+    static const char set[] = "*3\r\n$3\r\nSET\r\n$8\r\nbin\r\nkey\r\n$8\r\n\r\n\0$*\xff\n\r\r\n";
+    assert_int_equal(tk_raw_send(fd, set, sizeof(set) - 1), 0);
+    expect_reply(fd, "+OK\r\n");
+    static const char get[] = "*2\r\n$3\r\nGET\r\n$8\r\nbin\r\nkey\r\n";
+    assert_int_equal(tk_raw_send(fd, get, sizeof(get) - 1), 0);
+    char got[64];
+    assert_int_equal(tk_raw_reply(fd, got, sizeof(got), 10000), 14);
+    assert_memory_equal(got, "$8\r\n\r\n\0$*\xff\n\r\r\n", 14);
+    /* an empty bulk argument */
+    tk_raw_expect(fd, "*3\r\n$3\r\nSET\r\n$5\r\nempty\r\n$0\r\n\r\n", "+OK\r\n");
+    tk_raw_expect(fd, "*2\r\n$6\r\nSTRLEN\r\n$5\r\nempty\r\n", ":0\r\n");
+    tk_raw_expect(fd, "*2\r\n$3\r\nGET\r\n$5\r\nempty\r\n", "$0\r\n\r\n");
+    close(fd);
+}
+
+/* An inline line just under Redis's 64 KB inline limit is accepted. */
+static void test_long_inline_line_under_limit(void **state)
+{
+    struct tk_server *s = *state;
+    int fd = tk_raw_connect(s);
+    size_t vlen = 60 * 1024;
+    char *line = malloc(vlen + 32);
+    assert_non_null(line);
+    size_t len = (size_t)sprintf(line, "SET inl:long ");
+    memset(line + len, 'z', vlen);
+    len += vlen;
+    memcpy(line + len, "\r\n", 2);
+    len += 2;
+    assert_int_equal(tk_raw_send(fd, line, len), 0);
+    expect_reply(fd, "+OK\r\n");
+    tk_raw_expect(fd, "STRLEN inl:long\r\n", ":61440\r\n");
+    free(line);
     close(fd);
 }
 
@@ -408,6 +558,10 @@ int main(void)
     const struct CMUnitTest shared[] = {
         cmocka_unit_test(test_pipeline_100_commands_in_one_write_replies_in_order),
         cmocka_unit_test(test_pipeline_mixes_inline_and_resp),
+        cmocka_unit_test(test_huge_pipeline_with_output_backpressure_keeps_order),
+        cmocka_unit_test(test_hello_inside_pipeline_switches_at_its_position),
+        cmocka_unit_test(test_empty_arrays_and_binary_bulks),
+        cmocka_unit_test(test_long_inline_line_under_limit),
         cmocka_unit_test(test_inline_commands_and_quoting),
         cmocka_unit_test(test_inline_unbalanced_quotes_is_protocol_error_and_closes),
         cmocka_unit_test(test_command_split_at_every_byte_boundary),
