@@ -281,6 +281,41 @@ static void test_huge_multibulk_count_is_refused(void **state)
     check_bystander(a, "20 clients declaring 1M arguments");
 }
 
+/* Bulks declared large (400 MB, under proto-max-bulk-len) but never sent
+ * must not cost their declared size; partly sent ones are freed on close. */
+static void test_declared_but_unsent_bulks_cost_little(void **state)
+{
+    struct abuse *a = *state;
+    enum { N = 20, PART = 1 << 20 };
+    long before = tk_server_rss_kb(&a->s);
+    int fds[N];
+    char *part = malloc(PART);
+    assert_non_null(part);
+    memset(part, 'p', PART);
+    for (int i = 0; i < N; i++) {
+        fds[i] = tk_raw_connect(&a->s);
+        const char *h = "*3\r\n$3\r\nSET\r\n$7\r\nbig:one\r\n$400000000\r\n";
+        assert_int_equal(tk_raw_send(fds[i], h, strlen(h)), 0);
+        if (i % 2) /* half of them send 1 MB of it */
+            send_nb(fds[i], part, PART, 5000, 0);
+    }
+    sleep_ms(300);
+    long during = tk_server_rss_kb(&a->s);
+    fprintf(stderr, "abuse: RSS %ld -> %ld KiB with %d clients each declaring a 400 MB bulk\n", before, during, N);
+    check_bystander(a, "clients declaring 400 MB bulks");
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    free(part);
+    if (during - before > RSS_BUDGET_KB)
+        fail_msg("%d clients declaring 400 MB bulks (10 MB sent in all) grew RSS by %ld KiB", N, during - before);
+    sleep_ms(200);
+    redisReply *r = redisCommand(a->bystander, "EXISTS big:one");
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(r->integer, 0);
+    freeReplyObject(r);
+}
+
 /* xorshift64*: small, seeded, reproducible. */
 static uint64_t rng_next(uint64_t *s)
 {
@@ -617,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting_is_protocol_error),
         cmocka_unit_test(test_1mb_inline_without_newline_is_refused),
         cmocka_unit_test(test_huge_multibulk_count_is_refused),
+        cmocka_unit_test(test_declared_but_unsent_bulks_cost_little),
         cmocka_unit_test(test_random_garbage_connections),
         cmocka_unit_test(test_rss_bounded_across_abuse),
     };
