@@ -117,6 +117,16 @@ cpu_ticks() {
     echo $(( ${12} + ${13} ))
 }
 
+# "utime stime" ticks of a process (all threads).
+cpu_ticks_us() {
+    local s
+    s=$(cat "/proc/$1/stat")
+    s=${s##*) }
+    # shellcheck disable=SC2086
+    set -- $s
+    echo "${12} ${13}"
+}
+
 # A RESP stream of KEYSPACE SETs for the names redis-benchmark -r uses.
 gen_preload() {
     perl -e '
@@ -144,24 +154,28 @@ preload() {
 }
 
 # run_one SERVER PORT PID TEST PIPE ROUND : one redis-benchmark run; appends
-# "server test pipe round rps cpu_s_per_Mreq" to $OUT/samples.txt.
+# "server test pipe round rps cpu_s_per_Mreq user_s_per_Mreq sys_s_per_Mreq"
+# to $OUT/samples.txt.
 run_one() {
     local srv=$1 port=$2 pid=$3 test=$4 pipe=$5 round=$6 n t0 t1 out rps cpu
     if [ "$pipe" = 1 ]; then n=$N_P1; else n=$N_P16; fi
-    t0=$(cpu_ticks "$pid")
+    t0=$(cpu_ticks_us "$pid")
     out=$(timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -P "$pipe" \
           -r "$KEYSPACE" -d "$DSIZE" -n "$n" -t "$test" --csv 2>"$WORK/bench.err") || {
         echo "side_by_side: redis-benchmark -t $test -P $pipe failed against $srv:" >&2
         cat "$WORK/bench.err" >&2; echo "$out" >&2; exit 1; }
-    t1=$(cpu_ticks "$pid")
+    t1=$(cpu_ticks_us "$pid")
     # --csv: a header line, then "TEST","rps","avg_latency_ms",...
     rps=$(echo "$out" | awk -F'"' 'NR == 2 { print $4 }')
     if [ -z "$rps" ]; then
         echo "side_by_side: no figure from redis-benchmark for $srv $test:" >&2
         echo "$out" >&2; exit 1
     fi
-    cpu=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f", d / hz / (n / 1e6) }')
+    cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v n="$n" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); u = (y[1] - x[1]) / hz; k = (y[2] - x[2]) / hz; m = n / 1e6
+        printf "%.3f %.3f %.3f", (u + k) / m, u / m, k / m }')
     echo "$srv $test $pipe $round $rps $cpu" >>"$OUT/samples.txt"
+    cpu=${cpu%% *}
     printf '  round %d  %-6s %-3s P%-2s %12.0f rps  %7.3f CPU s/Mreq\n' "$round" "$srv" "$test" "$pipe" "$rps" "$cpu"
 }
 
@@ -235,7 +249,23 @@ for wl in $WORKLOADS; do
 done
 
 echo
-echo "== raw samples (server test pipeline round rps cpu_s_per_Mreq)"
+echo "== CPU split, medians (s/Mreq): user-space and kernel (stime) time of each server"
+printf '%-10s %13s %13s %13s %13s\n' workload "strata user" "strata sys" "redis user" "redis sys"
+for wl in $WORKLOADS; do
+    test=${wl%%:*}; pipe=${wl##*:}
+    row=""
+    for srv in strata redis; do
+        for col in 7 8; do
+            row="$row $(awk -v s="$srv" -v t="$test" -v p="$pipe" -v c="$col" \
+                '$1 == s && $2 == t && $3 == p { print $c }' "$OUT/samples.txt" | median)"
+        done
+    done
+    # shellcheck disable=SC2086
+    printf '%-10s %13.3f %13.3f %13.3f %13.3f\n' "$(echo "$test" | tr a-z A-Z) P$pipe" $row
+done
+
+echo
+echo "== raw samples (server test pipeline round rps cpu_s/Mreq user_s/Mreq sys_s/Mreq)"
 cat "$OUT/samples.txt"
 
 if [ "$CHECK_N" -gt 0 ]; then
