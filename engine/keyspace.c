@@ -484,8 +484,10 @@ int ks_random_key(struct keyspace *ks, int db, int64_t now_ms, uint64_t rnd, cha
     /* Uniform over keys, not shards: pick a position in [0, total) and find
      * the shard holding it, so a sparse keyspace is not biased towards low
      * shard numbers. Counts can change between the sweep and the lock; an
-     * empty pick or an expired key just retries. */
-    for (int attempt = 0; attempt < 100; attempt++) {
+     * empty pick retries. An expired pick is deleted and retried, so, as in
+     * Redis, the loop ends with a live key or an empty database: every
+     * failed try removes a key. */
+    for (;;) {
         uint64_t total = ks_dbsize(ks, db);
         if (total == 0)
             return ST_ENOENT;
@@ -502,25 +504,25 @@ int ks_random_key(struct keyspace *ks, int db, int64_t now_ms, uint64_t rnd, cha
         if (shard == ks->nshards)
             continue;
         struct ht *ht = &ks->shards[shard].db[db].ht;
-        struct entry *e = ht_random(ht, rnd_fn, &rng);
-        if (e) {
+        struct entry *e;
+        /* retry in this shard while it has keys: expired picks are deleted */
+        while ((e = ht_random(ht, rnd_fn, &rng)) != NULL) {
             struct ks_key k;
             ks_key_init(ks, &k, entry_key(e), e->klen);
-            if (ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH)) {
-                *key = malloc(e->klen ? e->klen : 1);
-                if (!*key) {
-                    ks_unlock(ks, shard);
-                    return ST_ENOMEM;
-                }
-                memcpy(*key, entry_key(e), e->klen);
-                *len = e->klen;
+            if (!ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH))
+                continue;
+            *key = malloc(e->klen ? e->klen : 1);
+            if (!*key) {
                 ks_unlock(ks, shard);
-                return ST_OK;
+                return ST_ENOMEM;
             }
+            memcpy(*key, entry_key(e), e->klen);
+            *len = e->klen;
+            ks_unlock(ks, shard);
+            return ST_OK;
         }
         ks_unlock(ks, shard);
     }
-    return ST_ENOENT;
 }
 
 void ks_flush(struct keyspace *ks, int db, int async)

@@ -35,6 +35,17 @@ struct config {
     long long hz;                  /* cron frequency per worker */
     long long active_expire_effort;/* 1..10, as Redis */
 
+    /* compact encodings of small collections (Redis's names and defaults) */
+    long long hash_max_listpack_entries;
+    long long hash_max_listpack_value;
+    long long list_max_listpack_size;   /* > 0: entries per node; -1..-5: 4..64 KB per node */
+    long long set_max_intset_entries;
+    long long set_max_listpack_entries;
+    long long set_max_listpack_value;
+    long long zset_max_listpack_entries;
+    long long zset_max_listpack_value;
+    long long hll_sparse_max_bytes;
+
     /* limits */
     long long proto_max_bulk_len;
     long long client_query_buffer_limit;

@@ -188,8 +188,10 @@ int ev_run_once(struct ev_loop *l, int max_wait_ms)
 {
     int wait = max_wait_ms;
     if (l->nheap) {
-        int64_t delta = l->heap[0]->when_us - util_mono_us();
-        int tms = delta <= 0 ? 0 : (int)((delta + 999) / 1000);
+        int64_t now = util_mono_us(), when = l->heap[0]->when_us;
+        int64_t delta = when > now ? when - now : 0; /* no overflow for far deadlines */
+        int64_t ms = delta / 1000 + (delta % 1000 != 0);
+        int tms = ms > INT32_MAX ? INT32_MAX : (int)ms;
         if (wait < 0 || tms < wait)
             wait = tms;
     }

@@ -53,6 +53,7 @@
 #include "engine/err.h"
 #include "engine/keyspace.h"
 #include "engine/util.h"
+#include "server/blocking.h"
 #include "server/client.h"
 #include "server/cmd.h"
 #include "server/server.h"
@@ -392,11 +393,11 @@ static void sec_clients(struct info_ctx *x)
               "maxclients:%lld\r\n"
               "client_recent_max_input_buffer:%" PRIu64 "\r\n"
               "client_recent_max_output_buffer:%" PRIu64 "\r\n"
-              "blocked_clients:0\r\n"
+              "blocked_clients:%" PRIu64 "\r\n"
               "tracking_clients:0\r\n"
-              "clients_in_timeout_table:0\r\n",
+              "clients_in_timeout_table:%" PRIu64 "\r\n",
               atomic_load_explicit(&srv->nclients, memory_order_relaxed), cfg_load(srv->cfg.maxclients),
-              max_in, max_out);
+              max_in, max_out, blk_count(srv->blk), blk_count(srv->blk));
 }
 
 static void sec_memory(struct info_ctx *x)

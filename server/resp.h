@@ -55,7 +55,8 @@ void resp_parser_reset(struct resp_parser *p);
  * *cmdlen is the command's length in bytes (inline: including the line end)
  * and p->spans/p->argc describe it. An empty inline line or a "*0" / "*-1"
  * array yields RESP_DONE with argc 0 (the caller skips it). On RESP_EPROTO
- * *errmsg is a static message in Redis's wording ("Protocol error: ..."). */
+ * *errmsg is a message in Redis's wording ("Protocol error: ..."), static or
+ * in p->errbuf: valid until the parser is next used, reset or freed. */
 enum resp_result resp_parse(struct resp_parser *p, char *buf, size_t len, const struct resp_limits *lim,
                             size_t *cmdlen, const char **errmsg);
 

@@ -31,7 +31,9 @@
 #include <unistd.h>
 
 #include "engine/err.h"
+#include "engine/tlimits.h"
 #include "engine/util.h"
+#include "server/blocking.h"
 #include "server/log.h"
 #include "server/worker.h"
 
@@ -83,6 +85,9 @@ int server_init(struct server *srv)
         log_warn("cannot create the keyspace (%u shards, %u databases)", 1u << bits, kc.databases);
         return ST_ENOMEM;
     }
+    srv->blk = blk_create();
+    if (!srv->blk)
+        return ST_ENOMEM;
     srv->cmds = cmd_table_create();
     if (!srv->cmds) {
         log_warn("cannot build the command table (out of memory or a duplicate command name)");
@@ -279,6 +284,7 @@ void server_deinit(struct server *srv)
     for (int i = 0; i < srv->nlisten; i++)
         close(srv->listen_fds[i]);
     srv->nlisten = 0;
+    blk_destroy(&srv->blk); /* after the workers: their clients cancelled their waits */
     ks_destroy(&srv->ks);
     cmd_table_destroy(&srv->cmds);
     free(srv->stats_base.cmds);
@@ -292,6 +298,20 @@ void server_deinit(struct server *srv)
     srv->acceptor_epfd = srv->signal_fd = srv->stop_fd = -1;
     pthread_mutex_destroy(&srv->stats_lock);
     info_inst_deinit(&srv->inst);
+}
+
+void server_type_limits(struct server *srv, struct type_limits *out)
+{
+    struct config *cfg = &srv->cfg;
+    out->hash_max_lp_entries = (uint32_t)cfg_load(cfg->hash_max_listpack_entries);
+    out->hash_max_lp_value = (uint32_t)cfg_load(cfg->hash_max_listpack_value);
+    out->list_max_lp_size = (int32_t)cfg_load(cfg->list_max_listpack_size);
+    out->set_max_intset_entries = (uint32_t)cfg_load(cfg->set_max_intset_entries);
+    out->set_max_lp_entries = (uint32_t)cfg_load(cfg->set_max_listpack_entries);
+    out->set_max_lp_value = (uint32_t)cfg_load(cfg->set_max_listpack_value);
+    out->zset_max_lp_entries = (uint32_t)cfg_load(cfg->zset_max_listpack_entries);
+    out->zset_max_lp_value = (uint32_t)cfg_load(cfg->zset_max_listpack_value);
+    out->hll_sparse_max_bytes = (uint32_t)cfg_load(cfg->hll_sparse_max_bytes);
 }
 
 /* ---- stats ---- */

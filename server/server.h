@@ -17,11 +17,13 @@
 #include "server/stats.h"
 
 struct worker;
+struct blk_registry;
 
 struct server {
     struct config cfg;
     struct keyspace *ks;
     struct cmd_table *cmds;
+    struct blk_registry *blk;          /* clients blocked on keys (blocking.c) */
     struct worker **workers;
     int nworkers;
 
@@ -56,6 +58,10 @@ void server_stats_sum(struct server *srv, struct worker_stats *out);
 void server_stats_free(struct worker_stats *s);
 /* CONFIG RESETSTAT. */
 void server_stats_reset(struct server *srv);
+
+/* The encoding thresholds in force now (from CONFIG), for type commands. */
+struct type_limits;
+void server_type_limits(struct server *srv, struct type_limits *out);
 
 /* Asks the server to stop (SHUTDOWN, SIGTERM): any thread. */
 void server_request_shutdown(struct server *srv);

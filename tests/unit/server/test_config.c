@@ -419,7 +419,7 @@ static void test_config_get_glob(void **state)
 
     memset(&g, 0, sizeof(g));
     config_get(&f->cfg, "*", got_cb, &g);
-    assert_int_equal(g.n, 17);
+    assert_int_equal(g.n, 26);
 
     memset(&g, 0, sizeof(g));
     config_get(&f->cfg, "p*", got_cb, &g);
@@ -674,7 +674,7 @@ static void test_help_table_shape(void **state)
             lines++;
         }
     }
-    assert_int_equal(lines, 2 + 17);
+    assert_int_equal(lines, 2 + 26);
     free(help);
 }
 
