@@ -19,9 +19,17 @@
 #include "engine/err.h"
 #include "engine/util.h"
 
-/* No type objects exist yet (collections arrive with the data-types work);
- * the table is indexed by enum obj_type. */
-static const struct obj_ops *const type_ops[OBJ_TYPE_MAX] = { NULL, NULL, NULL, NULL, NULL };
+/* The collection types, each defined by its own module (t_list.c, t_set.c,
+ * t_zset.c, t_hash.c). Weak references: while a type is being built the
+ * tree still links, and a missing type reads as NULL here. */
+extern const struct obj_ops list_obj_ops __attribute__((weak));
+extern const struct obj_ops set_obj_ops __attribute__((weak));
+extern const struct obj_ops zset_obj_ops __attribute__((weak));
+extern const struct obj_ops hash_obj_ops __attribute__((weak));
+
+/* Indexed by enum obj_type; strings have no object (they live inline). */
+static const struct obj_ops *const type_ops[OBJ_TYPE_MAX] = { NULL, &list_obj_ops, &set_obj_ops, &zset_obj_ops,
+                                                               &hash_obj_ops };
 
 static const char *const type_names[OBJ_TYPE_MAX] = { "string", "list", "set", "zset", "hash" };
 

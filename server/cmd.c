@@ -19,7 +19,16 @@
 
 #include "engine/err.h"
 
-static const struct cmd_def *const families[] = { cmds_conn, cmds_server, cmds_string, cmds_keys };
+extern const struct cmd_def cmds_hash[] __attribute__((weak));
+extern const struct cmd_def cmds_list[] __attribute__((weak));
+extern const struct cmd_def cmds_set[] __attribute__((weak));
+extern const struct cmd_def cmds_zset[] __attribute__((weak));
+extern const struct cmd_def cmds_bitmap[] __attribute__((weak));
+extern const struct cmd_def cmds_hll[] __attribute__((weak));
+
+/* A family whose module is not linked reads as NULL and is skipped. */
+static const struct cmd_def *const families[] = { cmds_conn, cmds_server, cmds_string, cmds_keys, cmds_hash,
+                                                  cmds_list,  cmds_set,    cmds_zset,   cmds_bitmap, cmds_hll };
 
 static inline unsigned char lower(unsigned char ch)
 {
@@ -57,7 +66,7 @@ struct cmd_table *cmd_table_create(void)
         return NULL;
     int n = 0, ntop = 0;
     for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
-        for (const struct cmd_def *d = families[f]; d->name; d++) {
+        for (const struct cmd_def *d = families[f]; d && d->name; d++) {
             n++;
             ntop++;
             if (d->subcmds)
@@ -76,7 +85,7 @@ struct cmd_table *cmd_table_create(void)
 
     int i = 0;
     for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
-        for (const struct cmd_def *d = families[f]; d->name; d++) {
+        for (const struct cmd_def *d = families[f]; d && d->name; d++) {
             struct cmd_entry *e = &t->entries[i];
             e->def = d;
             e->id = i++;

@@ -49,6 +49,13 @@ extern const struct cmd_def cmds_conn[];   /* cmd_conn.c: PING ECHO HELLO AUTH S
 extern const struct cmd_def cmds_server[]; /* cmd_server.c: INFO CONFIG TIME SHUTDOWN DEBUG COMMAND */
 extern const struct cmd_def cmds_string[]; /* cmd_string.c */
 extern const struct cmd_def cmds_keys[];   /* cmd_keys.c */
+/* Data-type families (weak in cmd.c while they are being built). */
+extern const struct cmd_def cmds_hash[];
+extern const struct cmd_def cmds_list[];
+extern const struct cmd_def cmds_set[];
+extern const struct cmd_def cmds_zset[];
+extern const struct cmd_def cmds_bitmap[];
+extern const struct cmd_def cmds_hll[];
 
 /* One registered command or subcommand. */
 struct cmd_entry {
