@@ -58,6 +58,7 @@
 #include "engine/err.h"
 #include "engine/keyspace.h"
 #include "engine/util.h"
+#include "server/blocking.h"
 #include "server/client.h"
 #include "server/cmd.h"
 #include "server/reply.h"
@@ -789,6 +790,31 @@ static void cmd_client_no_touch(struct client *c)
     conn_onoff(c, CLIENT_NO_TOUCH);
 }
 
+/* CLIENT UNBLOCK client-id [TIMEOUT | ERROR]: a client blocked on keys
+ * (on any worker) is answered as if its timeout had passed, or with
+ * -UNBLOCKED. Replies 1 when it was blocked. */
+static void cmd_client_unblock(struct client *c)
+{
+    long long id;
+    int with_error = 0;
+    if (util_str2ll(c->argv[2].p, c->argv[2].len, &id) != 0) {
+        reply_error(c, RERR_NOTINT);
+        return;
+    }
+    if (c->argc == 4) {
+        if (util_eqi(c->argv[3].p, c->argv[3].len, "error")) {
+            with_error = 1;
+        } else if (!util_eqi(c->argv[3].p, c->argv[3].len, "timeout")) {
+            reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    } else if (c->argc > 4) {
+        reply_err_syntax(c);
+        return;
+    }
+    reply_int(c, blk_unblock_client(c->srv->blk, (uint64_t)id, with_error));
+}
+
 /* Redis 7.0.15's text for the subcommands it has, Redis 7.2's for SETINFO and
  * NO-TOUCH; subcommands Strata does not have are left out. */
 static const char *const client_help[] = {
@@ -816,6 +842,8 @@ static const char *const client_help[] = {
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
     "SETINFO <option> <value>",
@@ -876,6 +904,9 @@ static const struct cmd_def cmds_client[] = {
     CONN_SUB("no-touch", cmd_client_no_touch, 3, CF_SUB,
              "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "O(1)",
              "<ON | OFF>"),
+    CONN_SUB("unblock", cmd_client_unblock, -3, CMD_ADMIN | CF_SUB,
+             "Unblock a client blocked in a blocking command from a different connection", "5.0.0",
+             "O(log N) where N is the number of client connections", "client-id [TIMEOUT | ERROR]"),
     CONN_SUB("setinfo", cmd_client_setinfo, 4, CF_SUB, "Sets information specific to the client or connection.",
              "7.2.0", "O(1)", "<LIB-NAME libname | LIB-VER libver>"),
     CONN_SUB("setname", cmd_client_setname, 3, CF_SUB, "Set the current connection name", "2.6.9", "O(1)",

@@ -32,6 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef STRATA_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
 #include "engine/err.h"
 #include "engine/util.h"
 #include "server/client.h"
@@ -635,6 +639,66 @@ static void cmd_debug(struct client *c)
                  sub->p);
 }
 
+/* ---------------------------------------------------------------- MEMORY */
+
+/* MEMORY USAGE key [SAMPLES count]: the bytes the allocator holds for the
+ * key's entry (header, key, inline value or the type object behind it) plus
+ * its bucket slot. Exact for every type, so SAMPLES is accepted and checked
+ * but not needed. */
+static void cmd_memory_usage(struct client *c)
+{
+    struct keyspace *ks = c->srv->ks;
+    if (c->argc == 5 && util_eqi(c->argv[3].p, c->argv[3].len, "samples")) {
+        long long n;
+        if (util_str2ll(c->argv[4].p, c->argv[4].len, &n) != 0 || n < 0) {
+            reply_error(c, RERR_NOTINT);
+            return;
+        }
+    } else if (c->argc != 3) {
+        reply_err_syntax(c);
+        return;
+    }
+    struct ks_key k;
+    ks_key_init(ks, &k, c->argv[2].p, c->argv[2].len);
+    ks_lock(ks, k.shard);
+    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH);
+    if (!ref) {
+        ks_unlock(ks, k.shard);
+        reply_null(c);
+        return;
+    }
+    size_t bytes = entry_mem(*ref) + sizeof(struct entry *);
+    ks_unlock(ks, k.shard);
+    reply_int(c, (long long)bytes);
+}
+
+static void cmd_memory_purge(struct client *c)
+{
+#ifdef STRATA_JEMALLOC
+    char name[64];
+    snprintf(name, sizeof(name), "arena.%u.purge", 4096u); /* MALLCTL_ARENAS_ALL */
+    mallctl(name, NULL, NULL, NULL, 0);
+#endif
+    reply_ok(c);
+}
+
+static void cmd_memory_help(struct client *c)
+{
+    static const char *const lines[] = {
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Prints this help.",
+    };
+    reply_array(c, (long)(sizeof(lines) / sizeof(lines[0])));
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        reply_simple(c, lines[i]);
+}
+
 /* ----------------------------------------------------------------- table */
 
 #define SRV_ADMIN (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
@@ -677,6 +741,16 @@ static const struct cmd_def cmds_command[] = {
     CMD_END,
 };
 
+static const struct cmd_def cmds_memory[] = {
+    { "help", cmd_memory_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
+      "Show helpful text about the different subcommands", "4.0.0", "O(1)", "", NULL },
+    { "purge", cmd_memory_purge, 2, 0, 0, 0, 0, "server", "Ask the allocator to release memory", "4.0.0",
+      "Depends on how much memory is allocated, could be slow", "", NULL },
+    { "usage", cmd_memory_usage, -3, CMD_READONLY, 2, 2, 1, "server", "Estimate the memory usage of a key",
+      "4.0.0", "O(N) where N is the number of samples.", "key [SAMPLES count]", NULL },
+    CMD_END,
+};
+
 const struct cmd_def cmds_server[] = {
     { "command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
       "Get array of Redis command details", "2.8.13", "O(N) where N is the total number of Redis commands", "",
@@ -687,6 +761,8 @@ const struct cmd_def cmds_server[] = {
       "Depends on subcommand.", "subcommand [argument [argument ...]]", NULL },
     { "info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0, "server",
       "Get information and statistics about the server", "1.0.0", "O(1)", "[section [section ...]]", NULL },
+    { "memory", NULL, -2, 0, 0, 0, 0, "server", "A container for memory diagnostics commands", "4.0.0",
+      "Depends on subcommand.", "", cmds_memory },
     { "shutdown", cmd_shutdown, -1, SRV_ADMIN | CMD_NOMULTI, 0, 0, 0, "server",
       "Synchronously save the dataset to disk and then shut down the server", "1.0.0",
       "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
