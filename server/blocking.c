@@ -363,6 +363,46 @@ void blk_signal(struct blk_registry *r, struct keyspace *ks, int db, const struc
     pthread_mutex_unlock(&r->lock);
 }
 
+void blk_signal_db(struct blk_registry *r, struct keyspace *ks, int db)
+{
+    if (atomic_load(&r->nwaiters) == 0)
+        return;
+    /* copy the keys out: blk_signal needs the shard lock, taken before ours */
+    size_t n = 0, cap = 0;
+    struct blk_key *keys = NULL;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->nbuckets; i++)
+        for (struct blk_keyq *q = r->buckets[i]; q; q = q->hnext) {
+            if (q->db != db)
+                continue;
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                struct blk_key *nk = realloc(keys, ncap * sizeof(*nk));
+                if (!nk)
+                    goto copied;
+                keys = nk;
+                cap = ncap;
+            }
+            keys[n].p = malloc(q->len ? q->len : 1);
+            if (!keys[n].p)
+                goto copied;
+            memcpy(keys[n].p, q->key, q->len);
+            keys[n].len = q->len;
+            n++;
+        }
+copied:
+    pthread_mutex_unlock(&r->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct ks_key k;
+        ks_key_init(ks, &k, keys[i].p, keys[i].len);
+        ks_lock(ks, k.shard);
+        blk_signal(r, ks, db, &k);
+        ks_unlock(ks, k.shard);
+        free(keys[i].p);
+    }
+    free(keys);
+}
+
 uint64_t blk_count(struct blk_registry *r)
 {
     return atomic_load(&r->nwaiters);

@@ -103,6 +103,10 @@ int blk_block(struct blk_registry *r, struct client *c, int db, const struct blk
  * Cheap (one atomic load) when nobody is blocked. */
 void blk_signal(struct blk_registry *r, struct keyspace *ks, int db, const struct ks_key *k);
 
+/* Signals every key of db that someone waits on (SWAPDB): locks each key's
+ * shard in turn. Call with no shard lock held. */
+void blk_signal_db(struct blk_registry *r, struct keyspace *ks, int db);
+
 /* Number of clients currently blocked (INFO blocked_clients). */
 uint64_t blk_count(struct blk_registry *r);
 

@@ -59,6 +59,7 @@
 #include "engine/ht.h"
 #include "engine/keyspace.h"
 #include "engine/util.h"
+#include "server/blocking.h"
 #include "server/client.h"
 #include "server/cmd.h"
 #include "server/log.h"
@@ -706,6 +707,7 @@ static void keys_rename_generic(struct client *c, int nx)
         goto out;
     }
     ne->access = access; /* the value keeps its age, as in Redis */
+    blk_signal(c->srv->blk, ks, c->db, &k[1]); /* a list may now exist there */
     reply = 1;
 out:
     ks_unlock_keys(ks, k, 2);
@@ -788,6 +790,7 @@ static void cmd_copy(struct client *c)
         oom = 1;
         goto out;
     }
+    blk_signal(c->srv->blk, ks, dstdb, &k[1]);
     reply = 1;
 out:
     ks_unlock_keys(ks, k, 2);
@@ -837,6 +840,7 @@ static void cmd_move(struct client *c)
         goto out;
     }
     e->access = access;
+    blk_signal(c->srv->blk, ks, dstdb, &k);
     reply = 1;
 out:
     ks_unlock(ks, k.shard);
@@ -990,8 +994,12 @@ static void cmd_swapdb(struct client *c)
         reply_error(c, RERR_DBRANGE);
         return;
     }
-    if (a != b)
+    if (a != b) {
         ks_swapdb(c->srv->ks, a, b);
+        /* clients blocked in either database may find their keys now */
+        blk_signal_db(c->srv->blk, c->srv->ks, a);
+        blk_signal_db(c->srv->blk, c->srv->ks, b);
+    }
     reply_ok(c);
 }
 
