@@ -234,18 +234,23 @@ done
 
 echo
 echo "== medians over $ROUNDS rounds (ratio = strata / redis; rps: higher is better, CPU: lower is better)"
-printf '%-10s %13s %13s %7s %13s %13s %7s\n' workload "strata rps" "redis rps" ratio \
+echo "   (pairwise = median over rounds of that round's strata/redis rps ratio)"
+printf '%-10s %13s %13s %7s %9s %13s %13s %7s\n' workload "strata rps" "redis rps" ratio pairwise \
     "strata CPU" "redis CPU" ratio
-printf '%-10s %13s %13s %7s %13s %13s %7s\n' "" "" "" "" "s/Mreq" "s/Mreq" ""
+printf '%-10s %13s %13s %7s %9s %13s %13s %7s\n' "" "" "" "" "" "s/Mreq" "s/Mreq" ""
 for wl in $WORKLOADS; do
     test=${wl%%:*}; pipe=${wl##*:}
     sr=$(awk -v t="$test" -v p="$pipe" '$1 == "strata" && $2 == t && $3 == p { print $5 }' "$OUT/samples.txt" | median)
     rr=$(awk -v t="$test" -v p="$pipe" '$1 == "redis" && $2 == t && $3 == p { print $5 }' "$OUT/samples.txt" | median)
     sc=$(awk -v t="$test" -v p="$pipe" '$1 == "strata" && $2 == t && $3 == p { print $6 }' "$OUT/samples.txt" | median)
     rc=$(awk -v t="$test" -v p="$pipe" '$1 == "redis" && $2 == t && $3 == p { print $6 }' "$OUT/samples.txt" | median)
-    awk -v w="$(echo "$test" | tr a-z A-Z) P$pipe" -v sr="$sr" -v rr="$rr" -v sc="$sc" -v rc="$rc" 'BEGIN {
-        printf "%-10s %13.0f %13.0f %7.2f %13.3f %13.3f %7.2f\n", w, sr, rr,
-            (rr > 0 ? sr / rr : 0), sc, rc, (rc > 0 ? sc / rc : 0) }'
+    pr=$(awk -v t="$test" -v p="$pipe" '$2 == t && $3 == p { v[$1, $4] = $5; r[$4] = 1 }
+        END { for (k in r) if (v["redis", k] > 0) print v["strata", k] / v["redis", k] }' \
+        "$OUT/samples.txt" | median)
+    awk -v w="$(echo "$test" | tr a-z A-Z) P$pipe" -v sr="$sr" -v rr="$rr" -v sc="$sc" -v rc="$rc" \
+        -v pr="$pr" 'BEGIN {
+        printf "%-10s %13.0f %13.0f %7.2f %9.2f %13.3f %13.3f %7.2f\n", w, sr, rr,
+            (rr > 0 ? sr / rr : 0), pr, sc, rc, (rc > 0 ? sc / rc : 0) }'
 done
 
 echo
