@@ -61,7 +61,8 @@ static inline uint32_t lp_count(const unsigned char *lp)
     return (uint32_t)lp[4] | (uint32_t)lp[5] << 8 | (uint32_t)lp[6] << 16 | (uint32_t)lp[7] << 24;
 }
 
-/* Navigation: NULL past either end. lp_seek takes negative indexes from the
+/* Navigation: NULL past either end. lp_prev also accepts the end marker's
+ * position (lp + lp_bytes(lp) - 1) and returns the last element. lp_seek takes negative indexes from the
  * end (-1 = last); O(n) from the nearer end. */
 unsigned char *lp_first(unsigned char *lp);
 unsigned char *lp_last(unsigned char *lp);
@@ -85,6 +86,11 @@ int lp_eq(const unsigned char *p, const void *s, size_t len);
  * its position or NULL. */
 unsigned char *lp_find(unsigned char *lp, unsigned char *p, const void *s, size_t len, unsigned skip);
 
+/* As lp_find for an integer: matches int elements equal to v (string
+ * elements never match; by invariant 2 packs written here hold no canonical
+ * integer as a string). No parsing or formatting per element. */
+unsigned char *lp_find_int(unsigned char *lp, unsigned char *p, int64_t v, unsigned skip);
+
 /* Inserts a string (stored as int when canonical) before p (p == NULL:
  * append). Returns the new buffer (NULL on OOM: lp unchanged); *newp (if not
  * NULL) is set to the inserted element. */
@@ -99,6 +105,9 @@ static inline unsigned char *lp_append(unsigned char *lp, const void *s, size_t 
 /* Replaces the element at p. Returns the new buffer (NULL on OOM); *newp is
  * the replaced element's new position. */
 unsigned char *lp_replace(unsigned char *lp, unsigned char *p, const void *s, size_t len, unsigned char **newp);
+/* As lp_replace with an integer (HINCRBY): no realloc when the encoding
+ * size does not change. */
+unsigned char *lp_replace_int(unsigned char *lp, unsigned char *p, int64_t v, unsigned char **newp);
 
 /* Deletes n elements from p. Returns the new buffer; *nextp (if not NULL) is
  * the element that followed them, or NULL. Never fails (shrinks in place). */
