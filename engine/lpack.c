@@ -555,48 +555,78 @@ int lp_eq(const unsigned char *p, const void *s, size_t len)
     return lp_key_eq(p, &k);
 }
 
+/* Size of the element at p, with the two commonest encodings (7-bit int,
+ * short string: one-byte backlen) decoded inline. */
+static inline uint32_t lp_skip_size(const unsigned char *p)
+{
+    unsigned char b = *p;
+
+    if (b < 0x80)
+        return 2;
+    if (b < 0xC0)
+        return (uint32_t)(b & 0x3F) + 2;
+    return lp_elem_size(p);
+}
+
 /* See lpack.h. */
 unsigned char *lp_find(unsigned char *lp, unsigned char *p, const void *s, size_t len, unsigned skip)
 {
     struct lp_key k;
-    unsigned left = 0;
 
     (void)lp;
     if (p == NULL)
         return NULL;
     lp_key_init(&k, s, len);
-    while (*p != LP_END) {
-        if (left == 0) {
+    for (;;) {
+        unsigned char b = *p;
+
+        if (b == LP_END)
+            return NULL;
+        /* Fast path for the common short string (6-bit length, one-byte
+         * backlen); the last byte first, as keys often share a prefix. */
+        if ((b & 0xC0) == 0x80) {
+            uint32_t l = b & 0x3F;
+
+            if (l == k.len && (l == 0 || (p[l] == k.s[l - 1] && memcmp(p + 1, k.s, l) == 0)))
+                return p;
+            p += l + 2;
+        } else {
             if (lp_key_eq(p, &k))
                 return p;
-            left = skip;
-        } else {
-            left--;
+            p += lp_elem_size(p);
         }
-        p += lp_elem_size(p);
+        for (unsigned i = 0; i < skip; i++) {
+            if (*p == LP_END)
+                return NULL;
+            p += lp_skip_size(p);
+        }
     }
-    return NULL;
 }
 
 /* See lpack.h. */
 unsigned char *lp_find_int(unsigned char *lp, unsigned char *p, int64_t v, unsigned skip)
 {
-    unsigned left = 0;
-
     (void)lp;
     if (p == NULL)
         return NULL;
-    while (*p != LP_END) {
-        if (left == 0) {
-            if (!lp_is_str(p[0]) && lp_decode_int(p) == v)
+    for (;;) {
+        unsigned char b = *p;
+
+        if (b == LP_END)
+            return NULL;
+        if (b < 0x80) {
+            if (v == b)
                 return p;
-            left = skip;
-        } else {
-            left--;
+        } else if (!lp_is_str(b) && lp_decode_int(p) == v) {
+            return p;
         }
-        p += lp_elem_size(p);
+        p += lp_skip_size(p);
+        for (unsigned i = 0; i < skip; i++) {
+            if (*p == LP_END)
+                return NULL;
+            p += lp_skip_size(p);
+        }
     }
-    return NULL;
 }
 
 /* ---- modify -------------------------------------------------------------- */

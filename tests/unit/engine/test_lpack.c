@@ -625,6 +625,55 @@ static void test_append_many_equals_single_appends(void **state)
     lp_destroy(b);
 }
 
+/* ---- compatibility with Redis ------------------------------------------------ */
+
+/* The elements (after Redis's 6-byte header) of the listpack Redis 7.0.15
+ * DUMPs for: HSET h f0 0 f1 -1 f2 4096 f3 -32769 f4 8388608 f5 -2147483649
+ * f6 9223372036854775807 f7 hello f8 010 f9 -0 f10 <70 x 'y'> (with
+ * rdbcompression no, so the blob is stored raw). */
+static const unsigned char redis_hash_elems[] =
+    "\x82\x66\x30\x03\x00\x01\x82\x66\x31\x03\xDF\xFF\x02\x82\x66\x32\x03\xF1\x00\x10\x03\x82\x66\x33"
+    "\x03\xF2\xFF\x7F\xFF\x04\x82\x66\x34\x03\xF3\x00\x00\x80\x00\x05\x82\x66\x35\x03\xF4\xFF\xFF\xFF"
+    "\x7F\xFF\xFF\xFF\xFF\x09\x82\x66\x36\x03\xF4\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F\x09\x82\x66\x37\x03"
+    "\x85\x68\x65\x6C\x6C\x6F\x06\x82\x66\x38\x03\x83\x30\x31\x30\x04\x82\x66\x39\x03\x82\x2D\x30\x03"
+    "\x83\x66\x31\x30\x04\xE0\x46\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79"
+    "\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79"
+    "\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79\x79"
+    "\x79\x79\x79\x79\x79\x48\xFF";
+
+static void test_elements_are_byte_identical_to_redis_7(void **state)
+{
+    const char *vals[] = {"0", "-1", "4096", "-32769", "8388608", "-2147483649",
+                          "9223372036854775807", "hello", "010", "-0", NULL};
+    char y70[70];
+    unsigned char *lp = lp_create(), *copy;
+    size_t elen = sizeof(redis_hash_elems) - 1;
+    uint32_t total = (uint32_t)(LP_HDR + elen);
+
+    (void)state;
+    memset(y70, 'y', sizeof(y70));
+    for (int i = 0; i < 11; i++) {
+        char f[8];
+        int fl = snprintf(f, sizeof(f), "f%d", i);
+
+        lp = lp_append(lp, f, (size_t)fl);
+        lp = vals[i] ? append_str(lp, vals[i]) : lp_append(lp, y70, sizeof(y70));
+    }
+    assert_int_equal(lp_bytes(lp), total);
+    assert_int_equal(lp_count(lp), 22);
+    assert_memory_equal(lp + LP_HDR, redis_hash_elems, elen);
+    /* and Redis's elements under our header are a valid pack */
+    copy = malloc(total);
+    memcpy(copy, lp, LP_HDR);
+    memcpy(copy + LP_HDR, redis_hash_elems, elen);
+    assert_true(lp_validate(copy, total));
+    assert_ptr_equal(lp_find(copy, lp_first(copy), "f9", 2, 1), lp_seek(copy, 18));
+    assert_elem_str(lp_seek(copy, 19), "-0");
+    assert_elem_str(lp_seek(copy, 13), "9223372036854775807");
+    free(copy);
+    lp_destroy(lp);
+}
+
 /* ---- validation ---------------------------------------------------------------- */
 
 /* A pack with every encoding and backlens of 1 and 2 bytes. */
@@ -774,6 +823,47 @@ static void test_validate_fuzz_garbled_packs(void **state)
     }
 }
 
+/* Random bodies under a consistent header (total, end marker, a plausible
+ * count): lp_validate must reject or accept without reading out of bounds. */
+static void test_validate_random_bodies(void **state)
+{
+    int accepted = 0;
+
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        uint32_t body = (uint32_t)(rnd() % 40);
+        uint32_t size = LP_HDR + body + 1;
+        unsigned char *t = malloc(size);
+
+        for (uint32_t i = LP_HDR; i < size - 1; i++) {
+            uint64_t r = rnd();
+
+            /* bias towards small lengths and backlens so some pass */
+            t[i] = (unsigned char)(r % 4 == 0 ? r >> 8 : (r >> 8) % 8);
+        }
+        t[0] = (unsigned char)size;
+        t[1] = t[2] = t[3] = 0;
+        t[4] = (unsigned char)(rnd() % 8);
+        t[5] = t[6] = t[7] = 0;
+        t[size - 1] = LP_END;
+        if (lp_validate(t, size)) {
+            unsigned char *p;
+            uint32_t cnt = 0;
+
+            accepted++;
+            for (p = lp_first(t); p; p = lp_next(t, p))
+                cnt++;
+            assert_int_equal(cnt, lp_count(t));
+            for (p = lp_last(t); p; p = lp_prev(t, p))
+                cnt--;
+            assert_int_equal(cnt, 0);
+        }
+        free(t);
+    }
+    /* the generator does produce valid packs (e.g. "00 01" pairs) */
+    assert_true(accepted > 0);
+}
+
 /* ---- randomized model ---------------------------------------------------------- */
 
 #define MODEL_MAX 400
@@ -902,6 +992,22 @@ static void test_random_ops_match_array_model(void **state)
                 assert_null(p);
             else
                 assert_ptr_equal(p, lp_seek(lp, want));
+            /* the integer search agrees for canonical integer text */
+            {
+                char txt[32], *end;
+                long long iv;
+
+                memcpy(txt, buf, len < 31 ? len : 31);
+                txt[len < 31 ? len : 31] = '\0';
+                iv = strtoll(txt, &end, 10);
+                if (len > 0 && len < 21 && *end == '\0') {
+                    char back[32];
+
+                    snprintf(back, sizeof(back), "%lld", iv);
+                    if (strcmp(back, txt) == 0)
+                        assert_ptr_equal(lp_find_int(lp, lp_first(lp), iv, skip), p);
+                }
+            }
         }
         if (op % 97 == 0)
             model_check(lp, &m);
@@ -930,9 +1036,11 @@ int main(void)
         cmocka_unit_test(test_delete_ranges),
         cmocka_unit_test(test_find_with_skip_looks_only_at_fields),
         cmocka_unit_test(test_append_many_equals_single_appends),
+        cmocka_unit_test(test_elements_are_byte_identical_to_redis_7),
         cmocka_unit_test(test_validate_accepts_valid_packs),
         cmocka_unit_test(test_validate_rejects_truncated_and_bad_headers),
         cmocka_unit_test(test_validate_fuzz_garbled_packs),
+        cmocka_unit_test(test_validate_random_bodies),
         cmocka_unit_test(test_random_ops_match_array_model),
     };
 
