@@ -256,6 +256,14 @@ static inline struct ks_shard_db *sdb(struct keyspace *ks, unsigned shard, int d
     return &ks->shards[shard].db[db];
 }
 
+/* Adjusts a table's volatile count and its shard's total (invariant 2). */
+static inline void vol_adj(struct keyspace *ks, unsigned shard, struct ks_shard_db *d, int64_t delta)
+{
+    struct ks_shard *s = &ks->shards[shard];
+    d->volatile_keys += (uint64_t)delta;
+    __atomic_store_n(&s->volatile_total, s->volatile_total + (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
 static inline uint32_t lru_now(struct keyspace *ks)
 {
     return atomic_load_explicit(&ks->lru_clock, memory_order_relaxed);
@@ -270,7 +278,7 @@ struct entry **ks_find_ref(struct keyspace *ks, int db, const struct ks_key *k, 
     struct entry *e = *ref;
     if ((e->flags & ENTRY_F_EXPIRE) && entry_expire(e) <= now_ms) {
         ht_unlink_ref(&d->ht, ref);
-        d->volatile_keys--;
+        vol_adj(ks, k->shard, d, -1);
         ks->shards[k->shard].expired_keys++;
         ks->shards[k->shard].dirty++;
         entry_destroy(e);
@@ -288,7 +296,7 @@ int ks_insert(struct keyspace *ks, int db, const struct ks_key *k, struct entry 
     if (ht_insert(&d->ht, k->hash, e) != ST_OK)
         return ST_ENOMEM;
     if (e->flags & ENTRY_F_EXPIRE)
-        d->volatile_keys++;
+        vol_adj(ks, k->shard, d, 1);
     ks->shards[k->shard].dirty++;
     return ST_OK;
 }
@@ -298,7 +306,8 @@ void ks_relink(struct keyspace *ks, int db, const struct ks_key *k, struct entry
 {
     struct ks_shard_db *d = sdb(ks, k->shard, db);
     int was = (old_flags & ENTRY_F_EXPIRE) != 0, is = (ne->flags & ENTRY_F_EXPIRE) != 0;
-    d->volatile_keys += (uint64_t)(is - was);
+    if (is != was)
+        vol_adj(ks, k->shard, d, is - was);
     ht_replace_ref(ref, ne);
     ks->shards[k->shard].dirty++;
 }
@@ -364,7 +373,7 @@ struct entry *ks_take_ref(struct keyspace *ks, int db, const struct ks_key *k, s
     struct ks_shard_db *d = sdb(ks, k->shard, db);
     struct entry *e = ht_unlink_ref(&d->ht, ref);
     if (e->flags & ENTRY_F_EXPIRE)
-        d->volatile_keys--;
+        vol_adj(ks, k->shard, d, -1);
     ks->shards[k->shard].dirty++;
     return e;
 }
@@ -547,7 +556,7 @@ void ks_flush(struct keyspace *ks, int db, int async)
             else
                 ht_deinit(&sd->ht); /* no memory for the list: free in place */
             ht_init(&sd->ht, ks->seed);
-            sd->volatile_keys = 0;
+            vol_adj(ks, i, sd, -(int64_t)sd->volatile_keys);
             sd->expire_cursor = 0;
         }
     }
@@ -600,6 +609,9 @@ uint64_t ks_expire_cycle(struct keyspace *ks, unsigned shard, int64_t now_ms, in
     int64_t start = util_mono_us();
     uint64_t expired = 0;
 
+    /* most shards of most caches have nothing to expire: no lock for them */
+    if (__atomic_load_n(&s->volatile_total, __ATOMIC_RELAXED) == 0)
+        return 0;
     for (unsigned d = 0; d < ks->databases; d++) {
         for (;;) {
             ks_lock(ks, shard);
@@ -645,9 +657,11 @@ void ks_rehash_cycle(struct keyspace *ks, unsigned shard, int64_t budget_us)
 {
     struct ks_shard *s = &ks->shards[shard];
     int64_t start = util_mono_us();
+    ks_lock(ks, shard);
     for (unsigned d = 0; d < ks->databases; d++) {
-        ks_lock(ks, shard);
         struct ht *ht = &s->db[d].ht;
+        if (!ht->t[0].buckets && !ht_is_rehashing(ht))
+            continue; /* never used, or flushed */
         if (!ht_is_rehashing(ht))
             ht_maybe_shrink(ht);
         while (ht_is_rehashing(ht)) {
@@ -655,10 +669,10 @@ void ks_rehash_cycle(struct keyspace *ks, unsigned shard, int64_t budget_us)
             if (util_mono_us() - start > budget_us)
                 break;
         }
-        ks_unlock(ks, shard);
         if (util_mono_us() - start > budget_us)
             break;
     }
+    ks_unlock(ks, shard);
 }
 
 void ks_tick(struct keyspace *ks, int64_t now_ms)

@@ -36,6 +36,9 @@ struct ks_shard {
     uint64_t dirty;           /* writes since start; guarded by lock */
     uint64_t expired_keys;    /* lazy + active; guarded by lock */
     uint64_t expired_stale_perc_x100; /* last active cycle's expired share; guarded by lock */
+    uint64_t volatile_total;  /* sum of the dbs' volatile_keys: written under lock with
+                               * relaxed atomic stores, read without the lock by the
+                               * expire cycle to skip shards with nothing to expire */
 } __attribute__((aligned(64)));
 
 struct keyspace_conf {
