@@ -79,8 +79,10 @@ uint64_t dict_scan(struct dict *d, uint64_t cursor, dict_scan_fn *fn, void *ud);
 /* A random node (uniform over non-empty buckets then chain), NULL if empty. */
 struct dict_node *dict_random(struct dict *d, uint64_t (*rnd)(void *), void *ud);
 
-/* Iteration over every node; the dict must not be modified except by
- * dict_iter_delete on the current node. */
+/* Iteration over every node. While an iterator is alive the dict does no
+ * rehash step or shrink; the only modification allowed is dict_delete or
+ * dict_unlink of the node dict_iter_next just returned (the iterator has
+ * already read its successor). Call dict_iter_done when finished. */
 struct dict_iter {
     struct dict *d;
     int table;
