@@ -35,7 +35,9 @@
  *  4. A hashtable set stores a member that is a canonical integer as its
  *     text; a listpack stores it as an int (lpack invariant 2): lookups
  *     compare by value, so "10" and "010" stay distinct members.
- *  5. Every function that can fail for memory leaves the set as it was.
+ *  5. Every function that can fail for memory leaves the set's members as
+ *     they were and emits nothing. (set_add may have converted the encoding
+ *     before the allocation for the new member itself failed.)
  *
  * Conversion rules (Redis 7.2 setTypeAddAux / setTypeCreate /
  * setTypeMaybeConvert / maybeConvertIntset):
@@ -764,7 +766,7 @@ static int lp_random_repeat(unsigned char *lp, uint64_t count, struct util_rng *
     int rc = ST_OK;
 
     if (!picks || !out) {
-        rc = ST_ENOMEM;
+        rc = ST_ENOMEM; /* the caller falls back to one walk per draw */
         goto done;
     }
     while (count > 0) {
@@ -801,8 +803,9 @@ int set_random_repeat(struct set *s, uint64_t count, struct util_rng *rng, set_e
 
     if (count == 0)
         return ST_OK;
-    if (tag_of(s) == SET_ENC_LISTPACK && count > 1)
-        return lp_random_repeat(lp_of(s), count, rng, fn, ud);
+    if (tag_of(s) == SET_ENC_LISTPACK && count > 1 &&
+        lp_random_repeat(lp_of(s), count, rng, fn, ud) == ST_OK)
+        return ST_OK;
     while (count--) {
         set_random(s, rng, &m);
         if (fn(&m, ud))

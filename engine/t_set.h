@@ -103,7 +103,9 @@ int set_maybe_convert(struct set **sp, size_t hint, const struct type_limits *li
 /* Adds m[0..len), converting the encoding as Redis 7.2 does (intset ->
  * listpack or hashtable for a non-integer or past set-max-intset-entries,
  * listpack -> hashtable past set-max-listpack-entries/-value). Returns 1
- * when added, 0 when already a member, ST_ENOMEM (set unchanged). */
+ * when added, 0 when already a member, ST_ENOMEM (the members unchanged; the
+ * encoding may have been converted before the member's own allocation
+ * failed). */
 int set_add(struct set **sp, const void *m, size_t len, const struct type_limits *lim, uint64_t seed);
 
 /* set_add for a member read from another set (m is copied before *sp
@@ -153,8 +155,8 @@ void set_random(struct set *s, struct util_rng *rng, struct set_member *m);
 
 /* SRANDMEMBER with a negative count: `count` members drawn independently
  * (repeats possible), in random order. A listpack is walked once per batch
- * of up to 1000 draws (Redis's lpRandomEntries). Stops early when fn asks.
- * Returns 0 or ST_ENOMEM (before anything was emitted). */
+ * of up to 1000 draws (Redis's lpRandomEntries; without memory for the
+ * batch, once per draw). Stops early when fn asks. Returns 0: never fails. */
 int set_random_repeat(struct set *s, uint64_t count, struct util_rng *rng, set_emit_fn *fn, void *ud);
 
 /* SRANDMEMBER with a positive count smaller than the set: `count` distinct

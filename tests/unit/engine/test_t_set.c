@@ -2,8 +2,12 @@
  * test_t_set.c -- unit tests for engine/t_set.c: each encoding (intset,
  * listpack, hashtable), every conversion between them at the configured
  * thresholds (Redis 7.2's rules), iteration, SSCAN, random members with and
- * without repeats under each of Redis's strategies, pops, set algebra, and a
- * random-operation run against a simple model.
+ * without repeats under each of Redis's strategies, pops, set algebra,
+ * allocation failures (members unchanged, nothing emitted: t_set.c
+ * invariant 5), and a random-operation run against a simple model.
+ *
+ * Allocation failures are injected by interposing malloc, calloc and
+ * realloc in this executable (as test_dict.c and test_t_hash.c do).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,11 +19,107 @@
 
 #include <cmocka.h>
 
+#include <dlfcn.h>
+
 #include "engine/err.h"
 #include "engine/t_set.h"
 #include "engine/util.h"
 
 #define SEED 0x1234abcdull
+
+/* ---- allocation failure injection ------------------------------------- */
+
+static int armed;
+static long fail_skip, fail_n, allocs;
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static int resolving;
+static unsigned char boot_buf[4096];
+static size_t boot_used;
+
+/* dlsym may allocate before the real functions are known. */
+static void *boot_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (boot_used + n > sizeof(boot_buf))
+        return NULL;
+    void *p = boot_buf + boot_used;
+    boot_used += n;
+    return p;
+}
+
+static void resolve(void)
+{
+    if (real_malloc && real_calloc && real_realloc)
+        return;
+    resolving = 1;
+    real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+    real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+    real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    resolving = 0;
+}
+
+static int should_fail(void)
+{
+    if (!armed)
+        return 0;
+    allocs++;
+    if (fail_skip > 0) {
+        fail_skip--;
+        return 0;
+    }
+    if (fail_n == 0)
+        return 0;
+    fail_n--;
+    return 1;
+}
+
+void *malloc(size_t n);
+void *calloc(size_t n, size_t sz);
+void *realloc(void *p, size_t n);
+
+void *malloc(size_t n)
+{
+    if (resolving)
+        return boot_alloc(n);
+    resolve();
+    return should_fail() ? NULL : real_malloc(n);
+}
+
+void *calloc(size_t n, size_t sz)
+{
+    if (resolving) {
+        void *p = boot_alloc(n * sz);
+        if (p)
+            memset(p, 0, n * sz);
+        return p;
+    }
+    resolve();
+    return should_fail() ? NULL : real_calloc(n, sz);
+}
+
+void *realloc(void *p, size_t n)
+{
+    resolve();
+    return should_fail() ? NULL : real_realloc(p, n);
+}
+
+/* Fails the allocation after `skip` successful ones (just that one). */
+static void arm(long skip)
+{
+    allocs = 0;
+    fail_skip = skip;
+    fail_n = 1;
+    armed = 1;
+}
+
+/* Stops injecting; returns 1 when the armed failure happened. */
+static int disarm(void)
+{
+    armed = 0;
+    return fail_n == 0;
+}
 
 static struct type_limits deflim(void)
 {
@@ -982,6 +1082,246 @@ static void test_inter_limit_and_order_independence(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Allocation failures                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Builds the set of scenario `sc` (disarmed). */
+static struct set *oom_scenario(int sc, const struct type_limits *l, const char **add_m)
+{
+    struct set *s;
+
+    switch (sc) {
+    case 0: /* listpack append */
+        s = set_create(SET_ENC_LISTPACK, SEED);
+        add(&s, "a", l);
+        *add_m = "b";
+        break;
+    case 1: /* listpack -> hashtable past entries */
+        s = set_create(SET_ENC_LISTPACK, SEED);
+        for (int i = 0; i < 6; i++) {
+            char b[16];
+
+            snprintf(b, sizeof(b), "s%d", i);
+            add(&s, b, l);
+        }
+        *add_m = "new";
+        break;
+    case 2: /* intset add (upgrade to int64) */
+        s = set_create(SET_ENC_INTSET, SEED);
+        add_ints(&s, 1, 5, l);
+        *add_m = "9223372036854775807";
+        break;
+    case 3: /* intset -> listpack */
+        s = set_create(SET_ENC_INTSET, SEED);
+        add_ints(&s, 1, 3, l);
+        *add_m = "str";
+        break;
+    case 4: /* intset -> hashtable past the intset limit */
+        s = set_create(SET_ENC_INTSET, SEED);
+        add_ints(&s, 1, 8, l);
+        *add_m = "9";
+        break;
+    case 5: /* intset -> hashtable on a long string */
+        s = set_create(SET_ENC_INTSET, SEED);
+        add_ints(&s, 1, 3, l);
+        *add_m = "a-long-string-member";
+        break;
+    default: /* hashtable add */
+        s = set_create(SET_ENC_HT, SEED);
+        add_ints(&s, 1, 20, l);
+        *add_m = "x";
+        break;
+    }
+    return s;
+}
+
+static void test_add_out_of_memory_keeps_members(void **state)
+{
+    struct type_limits l = smalllim();
+
+    (void)state;
+    for (int sc = 0; sc < 7; sc++) {
+        int failures = 0;
+
+        for (long k = 0;; k++) {
+            const char *m;
+            struct set *s = oom_scenario(sc, &l, &m);
+            uint64_t before = set_len(s);
+
+            arm(k);
+            int rc = set_add(&s, m, strlen(m), &l, SEED);
+            int failed = disarm();
+
+            if (rc == ST_ENOMEM) {
+                assert_true(failed);
+                failures++;
+                assert_int_equal(set_len(s), before);
+                assert_false(has(s, m));
+            } else {
+                assert_int_equal(rc, 1);
+                assert_int_equal(set_len(s), before + 1);
+                assert_true(has(s, m));
+            }
+            /* every old member is still there */
+            struct set *ref = oom_scenario(sc, &l, &m);
+            struct bag b;
+            members(ref, &b);
+            for (size_t i = 0; i < b.n; i++)
+                assert_true(has(s, b.v[i]));
+            bag_free(&b);
+            set_destroy(ref);
+            set_destroy(s);
+            if (!failed)
+                break; /* no allocation left to fail */
+        }
+        assert_true(failures > 0);
+    }
+}
+
+static void test_maybe_convert_and_dup_out_of_memory(void **state)
+{
+    struct type_limits l = smalllim();
+
+    (void)state;
+    for (long k = 0;; k++) {
+        struct set *s = set_create(SET_ENC_LISTPACK, SEED);
+
+        add(&s, "a", &l);
+        add(&s, "b", &l);
+        arm(k);
+        int rc = set_maybe_convert(&s, 100, &l, SEED);
+        int failed = disarm();
+        assert_int_equal(set_encoding(s), rc == ST_OK ? SET_ENC_HT : SET_ENC_LISTPACK);
+        assert_int_equal(set_len(s), 2);
+        set_destroy(s);
+        if (!failed)
+            break;
+    }
+    enum set_enc encs[] = { SET_ENC_INTSET, SET_ENC_LISTPACK, SET_ENC_HT };
+    for (int e = 0; e < 3; e++) {
+        struct set *s = make_set(encs[e], 30, encs[e] != SET_ENC_INTSET);
+
+        for (long k = 0;; k++) {
+            arm(k);
+            struct set *d = set_dup(s);
+            int failed = disarm();
+
+            if (d) {
+                assert_int_equal(set_len(d), 30);
+                set_destroy(d);
+            }
+            assert_true(d != NULL || failed);
+            if (!failed)
+                break;
+        }
+        set_destroy(s);
+    }
+}
+
+static void test_pops_and_draws_out_of_memory_emit_nothing(void **state)
+{
+    struct type_limits l = deflim();
+    struct util_rng rng;
+    static const struct {
+        enum set_enc enc;
+        int size, count, strs;
+    } pc[] = {
+        { SET_ENC_LISTPACK, 20, 5, 1 }, /* one pass, rebuilt */
+        { SET_ENC_HT, 300, 295, 1 },    /* CASE 3 into a new listpack */
+        { SET_ENC_HT, 600, 590, 0 },    /* CASE 3 into a new intset */
+        { SET_ENC_INTSET, 300, 290, 0 },
+    };
+
+    (void)state;
+    util_rng_seed(&rng, 5);
+    for (size_t t = 0; t < sizeof(pc) / sizeof(pc[0]); t++) {
+        int failures = 0;
+
+        for (long k = 0;; k++) {
+            struct set *s = make_set(pc[t].enc, pc[t].size, pc[t].strs);
+            uint64_t n = 0;
+
+            arm(k);
+            int rc = set_pop_many(&s, (uint64_t)pc[t].count, &rng, &l, SEED, count_emit, &n);
+            int failed = disarm();
+
+            if (rc == ST_ENOMEM) {
+                failures++;
+                assert_int_equal(n, 0);
+                assert_int_equal(set_len(s), (uint64_t)pc[t].size);
+                assert_int_equal(set_encoding(s), pc[t].enc);
+            } else {
+                assert_int_equal(rc, ST_OK);
+                assert_int_equal(n, (uint64_t)pc[t].count);
+                assert_int_equal(set_len(s), (uint64_t)(pc[t].size - pc[t].count));
+            }
+            set_destroy(s);
+            if (!failed)
+                break;
+        }
+        assert_true(failures > 0);
+    }
+    /* distinct draws with a seen-table; repeats never fail */
+    struct set *s = make_set(SET_ENC_HT, 300, 1), *lp = make_set(SET_ENC_LISTPACK, 20, 1);
+    for (long k = 0;; k++) {
+        uint64_t n = 0;
+
+        arm(k);
+        int rc = set_random_distinct(s, 10, &rng, count_emit, &n);
+        int failed = disarm();
+        assert_int_equal(n, rc == ST_OK ? 10u : 0u);
+        if (!failed)
+            break;
+    }
+    for (long k = 0; k < 3; k++) {
+        uint64_t n = 0;
+
+        arm(k);
+        assert_int_equal(set_random_repeat(lp, 50, &rng, count_emit, &n), ST_OK);
+        disarm();
+        assert_int_equal(n, 50);
+    }
+    set_destroy(s);
+    set_destroy(lp);
+}
+
+static void test_algebra_out_of_memory_builds_nothing(void **state)
+{
+    struct type_limits l = deflim();
+    struct set *a = make_set(SET_ENC_HT, 200, 1), *b = make_set(SET_ENC_LISTPACK, 50, 1);
+    struct set *ab[] = { a, b };
+    enum set_op ops[] = { SET_OP_UNION, SET_OP_DIFF, SET_OP_INTER };
+
+    (void)state;
+    for (int o = 0; o < 3; o++) {
+        int failures = 0;
+
+        for (long k = 0;; k++) {
+            struct set *out = NULL;
+
+            arm(k);
+            int rc = set_algebra(ab, 2, ops[o], &l, SEED, &out);
+            int failed = disarm();
+
+            if (rc == ST_OK) {
+                assert_non_null(out);
+                assert_int_equal(set_len(out), ops[o] == SET_OP_UNION ? 200u : ops[o] == SET_OP_DIFF ? 150u : 50u);
+                set_destroy(out);
+            } else {
+                assert_int_equal(rc, ST_ENOMEM);
+                assert_null(out);
+                failures++;
+            }
+            if (!failed)
+                break;
+        }
+        assert_true(failures > 0);
+    }
+    set_destroy(a);
+    set_destroy(b);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Random operations against a model                                        */
 /* ------------------------------------------------------------------------ */
 
@@ -1145,6 +1485,10 @@ int main(void)
         cmocka_unit_test(test_algebra_diff_both_algorithms),
         cmocka_unit_test(test_algebra_result_encoding_is_smallest_fit),
         cmocka_unit_test(test_inter_limit_and_order_independence),
+        cmocka_unit_test(test_add_out_of_memory_keeps_members),
+        cmocka_unit_test(test_maybe_convert_and_dup_out_of_memory),
+        cmocka_unit_test(test_pops_and_draws_out_of_memory_emit_nothing),
+        cmocka_unit_test(test_algebra_out_of_memory_builds_nothing),
         cmocka_unit_test(test_random_ops_against_model),
     };
 
