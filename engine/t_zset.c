@@ -13,7 +13,7 @@
  *
  *   listpack:  [total u32 != 0][count u32][m0][s0][m1][s1]...[0xFF]
  *              pairs sorted by (score, member); a score is the lpack form
- *              of its util_d2str text ("1.5" a string, "3" an integer).
+ *              of its zset_score_text ("1.5" a string, "3" an integer).
  *   skiplist:  struct zset_big { tag = 0, dict *d, zsl, rng }
  *              d:   member -> dict_node { v.d = score, key = member }
  *              zsl: nodes { ele = that dict_node, score, spans }
@@ -36,6 +36,7 @@
  */
 #include "engine/t_zset.h"
 
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
@@ -119,13 +120,22 @@ static unsigned char *zzl_find(unsigned char *lp, const void *m, size_t len, dou
     return ep;
 }
 
+int zset_score_text(char *buf, size_t buflen, double v)
+{
+    /* Redis 7.0's d2string: integral values in +-2^62 as integers (so -0
+     * is "0" and 1e17 is "100000000000000000"), else "%.17g" */
+    if (v >= -(double)(LLONG_MAX / 2) && v <= (double)(LLONG_MAX / 2) && (double)(long long)v == v)
+        return util_ll2str(buf, (long long)v);
+    return util_d2str(buf, buflen, v);
+}
+
 /* Inserts the pair (m, score) before the member at ep (NULL: append).
  * *lpp is updated even on failure (it may have moved); on ST_ENOMEM the pack
  * holds the same elements as before. */
 static int zzl_insert_at(unsigned char **lpp, unsigned char *ep, const void *m, size_t len, double score)
 {
     char sbuf[ZSET_SCORE_BUF];
-    int slen = util_d2str(sbuf, sizeof(sbuf), score);
+    int slen = zset_score_text(sbuf, sizeof(sbuf), score);
     unsigned char *lp = *lpp, *nlp, *newp;
 
     nlp = lp_insert(lp, ep, m, len, &newp);
@@ -182,7 +192,7 @@ static int zzl_update(unsigned char **lpp, unsigned char *ep, const void *m, siz
     if (j == i) {
         /* the order does not change: rewrite the score in place */
         char sbuf[ZSET_SCORE_BUF];
-        int slen = util_d2str(sbuf, sizeof(sbuf), score);
+        int slen = zset_score_text(sbuf, sizeof(sbuf), score);
         unsigned char *nlp = lp_replace(lp, lp_next(lp, ep), sbuf, (size_t)slen, NULL);
 
         if (!nlp)
@@ -906,11 +916,6 @@ int zset_at(void *zs, uint64_t rank, struct zset_elem *e)
     return zset_it_next(&it, e) ? ST_OK : ST_ENOENT;
 }
 
-static uint64_t rng_fn(void *ud)
-{
-    return util_rng_next(ud);
-}
-
 void zset_random(void *zs, struct util_rng *rng, struct zset_elem *e)
 {
     if (zset_is_lp(zs)) {
@@ -919,11 +924,14 @@ void zset_random(void *zs, struct util_rng *rng, struct zset_elem *e)
         (void)zset_at(zs, i, e);
         return;
     }
-    struct dict_node *dn = dict_random(((struct zset_big *)zs)->d, rng_fn, rng);
+    /* a random rank: exactly uniform, O(log n) (a dict's random bucket
+     * then chain is not) */
+    struct zset_big *b = zs;
+    struct zsl_node *n = zsl_by_rank(&b->zsl, 1 + util_rng_next(rng) % b->zsl.length);
 
-    e->m = dn->key;
-    e->len = dn->len;
-    e->score = dn->v.d;
+    e->m = n->ele->key;
+    e->len = n->ele->len;
+    e->score = n->score;
 }
 
 struct scan_ctx {

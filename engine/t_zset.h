@@ -5,8 +5,8 @@
  * The object a zset entry's ENC_PTR value points at is either
  *
  *   listpack  an lpack buffer (engine/lpack.h) of member, score pairs in
- *             order: m0 s0 m1 s1 ... Scores are written as util_d2str text
- *             (so integral scores are stored as lpack integers).
+ *             order: m0 s0 m1 s1 ... Scores are written as zset_score_text
+ *             (integral scores as lpack integers, -0 as 0, as Redis 7.0).
  *             Its first 4 bytes are the buffer size, never 0.
  *   skiplist  a struct zset_big: a dict (member -> score, in the dict
  *             node's v.d) and a skiplist whose nodes borrow the dict nodes'
@@ -162,6 +162,11 @@ int zset_to_big(void **zsp);
 
 /* A fresh hash seed for a member dict (mixes the address and a clock). */
 uint64_t zset_dict_seed(const void *salt);
+
+/* The text a listpack stores for a score (Redis 7.0's d2string): an
+ * integral score within +-2^62 as an integer (-0 becomes 0), else "%.17g".
+ * ZSCAN of a listpack set shows it. buflen >= 128. Returns the length. */
+int zset_score_text(char *buf, size_t buflen, double v);
 
 /* Parses a score range end as Redis's zslParseRange does ("(" prefix =
  * open; strtod's syntax, so "inf", "-inf", hex floats; NaN refused).

@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,10 +186,9 @@ static void *zc_obj(struct client *c, struct entry **ref)
  * deletes the key when it is empty (invariant 3). */
 static void zc_commit(struct client *c, const struct ks_key *k, struct entry **ref, void *zs)
 {
+    entry_set_ptr(*ref, zs); /* first: deleting the entry frees its object */
     if (zset_len(zs) == 0)
         ks_delete_ref(c->srv->ks, c->db, k, ref);
-    else
-        entry_set_ptr(*ref, zs);
 }
 
 /* Redis's getRangeLongFromObjectOrReply(min..LONG_MAX, msg). */
@@ -1194,10 +1194,9 @@ static int zblk_serve(struct blk_waiter *w, struct keyspace *ks, int db, const s
     }
     for (size_t i = 0; i < st->n; i++)
         zset_del(&zs, st->items[i]->m, st->items[i]->len);
+    entry_set_ptr(*ref, zs); /* first: deleting the entry frees its object */
     if (zset_len(zs) == 0)
         ks_delete_ref(ks, db, k, ref);
-    else
-        entry_set_ptr(*ref, zs);
     ks_touch_write(ks, k);
     return 1;
 }
@@ -1656,6 +1655,7 @@ static void zscan_cmd(struct client *c)
     struct entry **ref;
     char cbuf[UTIL_LLSTR_SIZE];
     void *zs;
+    int lp;
 
     if (zc_parse_cursor(&c->argv[2], &cursor) != 0) {
         reply_error(c, "ERR invalid cursor");
@@ -1691,7 +1691,8 @@ static void zscan_cmd(struct client *c)
             goto unlock;
         }
     }
-    if (zset_is_lp(zs)) {
+    lp = zset_is_lp(zs);
+    if (lp) {
         cursor = zset_scan(zs, cursor, zscan_collect, &acc);
     } else {
         /* as Redis: up to count*10 bucket visits while fewer than count */
@@ -1706,8 +1707,7 @@ static void zscan_cmd(struct client *c)
         goto unlock;
     }
     reply_array(c, 2);
-    reply_bulk(c, cbuf, (size_t)util_ll2str(cbuf, (long long)cursor));
-    /* unsigned cursors past LLONG_MAX print as such */
+    reply_bulk(c, cbuf, (size_t)snprintf(cbuf, sizeof(cbuf), "%llu", (unsigned long long)cursor));
     reply_array(c, (long)(2 * acc.n));
     for (size_t off = 0; off < acc.len;) {
         size_t len;
@@ -1717,7 +1717,9 @@ static void zscan_cmd(struct client *c)
         memcpy(&len, acc.buf + off, sizeof(size_t));
         memcpy(&score, acc.buf + off + sizeof(size_t), sizeof(double));
         reply_bulk(c, acc.buf + off + sizeof(size_t) + sizeof(double), len);
-        reply_bulk(c, sbuf, (size_t)util_d2str(sbuf, sizeof(sbuf), score));
+        /* a listpack shows its stored text, a skiplist "%.17g" (as 7.0) */
+        reply_bulk(c, sbuf, (size_t)(lp ? zset_score_text(sbuf, sizeof(sbuf), score)
+                                        : util_d2str(sbuf, sizeof(sbuf), score)));
         off += sizeof(size_t) + sizeof(double) + len;
     }
 unlock:

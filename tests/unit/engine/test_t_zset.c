@@ -282,9 +282,38 @@ static void test_listpack_scores_round_trip(void **state)
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         snprintf(m, sizeof(m), "m%zu", i);
         assert_int_equal(zset_score(zs, m, strlen(m), &s), ST_OK);
-        assert_memory_equal(&s, &v[i], sizeof(s)); /* bit for bit, -0 included */
+        if (v[i] == 0)
+            assert_true(s == 0 && !signbit(s)); /* -0 is stored as 0, as Redis 7.0 */
+        else
+            assert_memory_equal(&s, &v[i], sizeof(s)); /* bit for bit */
     }
     zset_destroy(zs);
+}
+
+/* The stored text is Redis 7.0's d2string: integers within +-2^62. */
+static void test_score_text_as_redis_d2string(void **state)
+{
+    char b[128];
+
+    (void)state;
+    zset_score_text(b, sizeof(b), -0.0);
+    assert_string_equal(b, "0");
+    zset_score_text(b, sizeof(b), 123456789012345678.0);
+    assert_string_equal(b, "123456789012345680");
+    zset_score_text(b, sizeof(b), 4611686018427387904.0);
+    assert_string_equal(b, "4611686018427387904");
+    zset_score_text(b, sizeof(b), 9223372036854775808.0);
+    assert_string_equal(b, "9.2233720368547758e+18");
+    zset_score_text(b, sizeof(b), -4.6e18);
+    assert_string_equal(b, "-4600000000000000000");
+    zset_score_text(b, sizeof(b), 1.5);
+    assert_string_equal(b, "1.5");
+    zset_score_text(b, sizeof(b), 0.1);
+    assert_string_equal(b, "0.10000000000000001");
+    zset_score_text(b, sizeof(b), -INFINITY);
+    assert_string_equal(b, "-inf");
+    zset_score_text(b, sizeof(b), 1e20);
+    assert_string_equal(b, "1e+20");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1038,6 +1067,7 @@ int main(void)
         cmocka_unit_test(test_integer_like_members_listpack),
         cmocka_unit_test(test_integer_like_members_skiplist),
         cmocka_unit_test(test_listpack_scores_round_trip),
+        cmocka_unit_test(test_score_text_as_redis_d2string),
         cmocka_unit_test(test_converts_past_entries_limit),
         cmocka_unit_test(test_converts_past_value_limit),
         cmocka_unit_test(test_create_picks_encoding_from_hints),
