@@ -334,17 +334,17 @@ static void test_converts_past_max_entries_not_at_it(void **state)
     hash_destroy(h);
 }
 
-static void test_default_limit_128_fields(void **state)
+static void test_default_limits_convert_one_past_the_entries_limit(void **state)
 {
     (void)state;
     struct type_limits lim = TYPE_LIMITS_DEFAULT;
     struct hash_conf conf;
     hash_conf_init(&conf, &lim, SEED);
-    assert_int_equal(conf.max_lp_entries, 128);
-    assert_int_equal(conf.max_lp_value, 64);
-    void *h = make(128, &conf);
+    assert_int_equal(conf.max_lp_entries, lim.hash_max_lp_entries);
+    assert_int_equal(conf.max_lp_value, lim.hash_max_lp_value);
+    void *h = make((long)conf.max_lp_entries, &conf);
     assert_true(hash_is_lp(h));
-    set(&h, &conf, "f128", "v128", 1);
+    set(&h, &conf, "extra", "v", 1);
     assert_false(hash_is_lp(h));
     hash_destroy(h);
 }
@@ -995,7 +995,7 @@ int main(void)
         cmocka_unit_test(test_listpack_set_get_overwrite_delete),
         cmocka_unit_test(test_hashtable_set_get_overwrite_delete),
         cmocka_unit_test(test_converts_past_max_entries_not_at_it),
-        cmocka_unit_test(test_default_limit_128_fields),
+        cmocka_unit_test(test_default_limits_convert_one_past_the_entries_limit),
         cmocka_unit_test(test_converts_past_max_value_for_field_or_value),
         cmocka_unit_test(test_fit_converts_before_a_multi_field_write),
         cmocka_unit_test(test_zero_limits_mean_hashtable_at_once),
