@@ -5,7 +5,9 @@
  * SINTERSTORE SUNIONSTORE SDIFFSTORE SSCAN -- every option, error text and
  * edge case, RESP2 and RESP3 reply shapes, the encodings OBJECT ENCODING
  * reports at the configured thresholds, SCAN's TYPE filter, COPY, RENAME,
- * the keyspace_hits/misses counters, atomicity of multi-key commands.
+ * the keyspace_hits/misses counters, atomicity of multi-key commands, and
+ * 20,000 random operations compared with a model after each (seeded:
+ * STRATA_SEED / STRATA_STEPS reproduce a run).
  *
  * Every expectation was checked against redis-server 7.0.15 (run this binary
  * with STRATA_SERVER=/usr/bin/redis-server). Where Redis 7.0 and 7.2 differ
@@ -1326,6 +1328,282 @@ static void test_smove_and_sunion_are_atomic_across_keys(void **state)
     redisFree(c);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Random operations against a model                                        */
+/* ------------------------------------------------------------------------ */
+
+#define M_KEYS 4
+#define M_UNIV 40
+
+struct model {
+    char in[M_KEYS][M_UNIV];
+    uint64_t rng;
+    long step;
+};
+
+static uint64_t m_rand(struct model *m)
+{
+    /* splitmix64 */
+    uint64_t z = (m->rng += 0x9E3779B97F4A7C15ull);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Universe members: integers, short strings, non-canonical integers, long
+ * strings, so that every encoding and conversion is visited. */
+static void m_member(int i, char *buf, size_t cap)
+{
+    switch (i % 4) {
+    case 0:
+        snprintf(buf, cap, "%d", i * 7919 - 100000);
+        break;
+    case 1:
+        snprintf(buf, cap, "m%d", i);
+        break;
+    case 2:
+        snprintf(buf, cap, "0%d", i);
+        break;
+    default:
+        snprintf(buf, cap, "a-rather-long-member-%d", i);
+        break;
+    }
+}
+
+static int m_index(const char *s)
+{
+    char b[64];
+
+    for (int i = 0; i < M_UNIV; i++) {
+        m_member(i, b, sizeof(b));
+        if (strcmp(b, s) == 0)
+            return i;
+    }
+    fail_msg("member \"%s\" is not in the universe", s);
+    return -1;
+}
+
+static int m_card(const struct model *m, int k)
+{
+    int n = 0;
+
+    for (int i = 0; i < M_UNIV; i++)
+        n += m->in[k][i];
+    return n;
+}
+
+static void m_key(int k, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "{mdl}k%d", k);
+}
+
+/* Compares SMEMBERS and EXISTS of key k with the model. */
+static void m_check_key(redisContext *c, const struct model *m, int k)
+{
+    char key[32];
+    char seen[M_UNIV] = { 0 };
+
+    m_key(k, key, sizeof(key));
+    redisReply *r = tk_cmd(c, "SMEMBERS %s", key);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)m_card(m, k))
+        fail_msg("step %ld: SMEMBERS %s has %zu members, model %d", m->step, key, r->elements, m_card(m, k));
+    for (size_t i = 0; i < r->elements; i++) {
+        int x = m_index(r->element[i]->str);
+
+        assert_true(m->in[k][x]);
+        assert_false(seen[x]);
+        seen[x] = 1;
+    }
+    freeReplyObject(r);
+    tk_expect_int(tk_cmd(c, "EXISTS %s", key), m_card(m, k) > 0);
+}
+
+static void m_step(redisContext *c, struct model *m)
+{
+    int k = (int)(m_rand(m) % M_KEYS), k2 = (int)(m_rand(m) % M_KEYS), k3 = (int)(m_rand(m) % M_KEYS);
+    int x = (int)(m_rand(m) % M_UNIV), y = (int)(m_rand(m) % M_UNIV);
+    char key[32], key2[32], key3[32], mx[64], my[64];
+    redisReply *r;
+
+    m_key(k, key, sizeof(key));
+    m_key(k2, key2, sizeof(key2));
+    m_key(k3, key3, sizeof(key3));
+    m_member(x, mx, sizeof(mx));
+    m_member(y, my, sizeof(my));
+    switch (m_rand(m) % 13) {
+    case 0:
+    case 1:
+    case 2: { /* SADD */
+        int want = !m->in[k][x] + (x != y && !m->in[k][y]);
+
+        tk_expect_int(tk_cmd(c, "SADD %s %s %s", key, mx, my), want);
+        m->in[k][x] = m->in[k][y] = 1;
+        break;
+    }
+    case 3: { /* SREM */
+        int want = m->in[k][x] + (x != y && m->in[k][y]);
+
+        tk_expect_int(tk_cmd(c, "SREM %s %s %s", key, mx, my), want);
+        m->in[k][x] = m->in[k][y] = 0;
+        break;
+    }
+    case 4: { /* SISMEMBER / SMISMEMBER / SCARD */
+        tk_expect_int(tk_cmd(c, "SISMEMBER %s %s", key, mx), m->in[k][x]);
+        long long v[2] = { m->in[k][y], m->in[k][x] };
+        expect_ints(tk_cmd(c, "SMISMEMBER %s %s %s", key, my, mx), v, 2);
+        tk_expect_int(tk_cmd(c, "SCARD %s", key), m_card(m, k));
+        break;
+    }
+    case 5: { /* SPOP [count] */
+        int n = (int)(m_rand(m) % 4), card = m_card(m, k);
+
+        if (n == 0) {
+            r = tk_cmd(c, "SPOP %s", key);
+            if (card == 0) {
+                tk_expect_nil(r);
+                break;
+            }
+            assert_int_equal(r->type, REDIS_REPLY_STRING);
+            int i = m_index(r->str);
+            assert_true(m->in[k][i]);
+            m->in[k][i] = 0;
+            freeReplyObject(r);
+            break;
+        }
+        r = tk_cmd(c, "SPOP %s %d", key, n);
+        assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+        assert_int_equal(r->elements, (size_t)(n < card ? n : card));
+        for (size_t i = 0; i < r->elements; i++) {
+            int j = m_index(r->element[i]->str);
+
+            assert_true(m->in[k][j]); /* and distinct: cleared below */
+            m->in[k][j] = 0;
+        }
+        freeReplyObject(r);
+        break;
+    }
+    case 6: { /* SRANDMEMBER count */
+        int n = (int)(m_rand(m) % 9) - 4, card = m_card(m, k);
+        char seen[M_UNIV] = { 0 };
+        size_t want = n >= 0 ? (size_t)(n < card ? n : card) : (card ? (size_t)-n : 0);
+
+        r = tk_cmd(c, "SRANDMEMBER %s %d", key, n);
+        assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+        assert_int_equal(r->elements, want);
+        for (size_t i = 0; i < r->elements; i++) {
+            int j = m_index(r->element[i]->str);
+
+            assert_true(m->in[k][j]);
+            if (n > 0) {
+                assert_false(seen[j]);
+                seen[j] = 1;
+            }
+        }
+        freeReplyObject(r);
+        break;
+    }
+    case 7: { /* SMOVE */
+        int want = m->in[k][x];
+
+        tk_expect_int(tk_cmd(c, "SMOVE %s %s %s", key, key2, mx), want);
+        if (want) {
+            m->in[k][x] = 0;
+            m->in[k2][x] = 1;
+        }
+        break;
+    }
+    case 8:
+    case 9: { /* SINTERSTORE / SUNIONSTORE / SDIFFSTORE */
+        int op = (int)(m_rand(m) % 3);
+        static const char *const names[] = { "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE" };
+        char res[M_UNIV];
+        int n = 0;
+
+        for (int i = 0; i < M_UNIV; i++) {
+            res[i] = op == 0 ? (m->in[k2][i] && m->in[k3][i])
+                     : op == 1 ? (m->in[k2][i] || m->in[k3][i])
+                               : (m->in[k2][i] && !m->in[k3][i]);
+            n += res[i];
+        }
+        tk_expect_int(tk_cmd(c, "%s %s %s %s", names[op], key, key2, key3), n);
+        memcpy(m->in[k], res, sizeof(res));
+        break;
+    }
+    case 10: { /* SINTERCARD [LIMIT] */
+        int n = 0, lim = (int)(m_rand(m) % 4);
+
+        for (int i = 0; i < M_UNIV; i++)
+            n += m->in[k][i] && m->in[k2][i];
+        tk_expect_int(tk_cmd(c, "SINTERCARD 2 %s %s LIMIT %d", key, key2, lim), lim && n > lim ? lim : n);
+        break;
+    }
+    case 11: { /* SINTER / SUNION / SDIFF sizes */
+        int ni = 0, nu = 0, nd = 0;
+
+        for (int i = 0; i < M_UNIV; i++) {
+            ni += m->in[k][i] && m->in[k2][i];
+            nu += m->in[k][i] || m->in[k2][i];
+            nd += m->in[k][i] && !m->in[k2][i];
+        }
+        r = tk_cmd(c, "SINTER %s %s", key, key2);
+        assert_int_equal(r->elements, (size_t)ni);
+        freeReplyObject(r);
+        r = tk_cmd(c, "SUNION %s %s", key, key2);
+        assert_int_equal(r->elements, (size_t)nu);
+        freeReplyObject(r);
+        r = tk_cmd(c, "SDIFF %s %s", key, key2);
+        assert_int_equal(r->elements, (size_t)nd);
+        freeReplyObject(r);
+        break;
+    }
+    default:
+        m_check_key(c, m, k);
+        break;
+    }
+}
+
+static void test_random_operations_against_a_model(void **state)
+{
+    redisContext *c = tk_connect(*state);
+    struct model m;
+    const char *env = getenv("STRATA_SEED");
+    const char *steps_env = getenv("STRATA_STEPS");
+    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
+    long steps = steps_env ? atol(steps_env) : 20000;
+
+    memset(&m, 0, sizeof(m));
+    m.rng = seed;
+    fprintf(stderr, "test_set model: seed %llu, %ld steps (STRATA_SEED / STRATA_STEPS)\n",
+            (unsigned long long)seed, steps);
+    /* small thresholds: every conversion happens many times */
+    tk_expect_status(tk_cmd(c, "CONFIG SET set-max-intset-entries 6"), "OK");
+    if (is_strata) {
+        tk_expect_status(tk_cmd(c, "CONFIG SET set-max-listpack-entries 5"), "OK");
+        tk_expect_status(tk_cmd(c, "CONFIG SET set-max-listpack-value 12"), "OK");
+    }
+    for (int k = 0; k < M_KEYS; k++) {
+        char key[32];
+
+        m_key(k, key, sizeof(key));
+        tk_cmd(c, "DEL %s", key);
+    }
+    for (m.step = 0; m.step < steps; m.step++) {
+        m_step(c, &m);
+        if (m.step % 500 == 0)
+            for (int k = 0; k < M_KEYS; k++)
+                m_check_key(c, &m, k);
+    }
+    for (int k = 0; k < M_KEYS; k++)
+        m_check_key(c, &m, k);
+    tk_expect_status(tk_cmd(c, "CONFIG SET set-max-intset-entries 512"), "OK");
+    if (is_strata) {
+        tk_expect_status(tk_cmd(c, "CONFIG SET set-max-listpack-entries 128"), "OK");
+        tk_expect_status(tk_cmd(c, "CONFIG SET set-max-listpack-value 64"), "OK");
+    }
+    redisFree(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1356,6 +1634,7 @@ int main(void)
         cmocka_unit_test(test_keyspace_hits_and_misses),
         cmocka_unit_test(test_resp3_reply_shapes),
         cmocka_unit_test(test_smove_and_sunion_are_atomic_across_keys),
+        cmocka_unit_test(test_random_operations_against_a_model),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
