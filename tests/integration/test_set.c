@@ -1586,7 +1586,7 @@ static void test_random_operations_against_a_model(void **state)
         char key[32];
 
         m_key(k, key, sizeof(key));
-        tk_cmd(c, "DEL %s", key);
+        freeReplyObject(tk_cmd(c, "DEL %s", key));
     }
     for (m.step = 0; m.step < steps; m.step++) {
         m_step(c, &m);
