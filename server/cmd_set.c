@@ -155,26 +155,6 @@ static int emit_reply(const struct set_member *m, void *ud)
     return 0;
 }
 
-/* Invariant 5: 1 when the client's pending output passed its hard limit (or
- * it is being closed already); the client is then marked to be closed
- * without flushing, since its reply is incomplete. */
-static int output_over_limit(struct client *c)
-{
-    long long hard;
-
-    if (c->flags & CLIENT_CLOSE_ASAP)
-        return 1;
-    hard = cfg_load(c->srv->cfg.obuf_hard);
-    if (hard <= 0 || c->olen - c->osent < (size_t)hard)
-        return 0;
-    log_warn("closing client %s (id %llu): a %s reply passed the output buffer hard limit", c->addr,
-             (unsigned long long)c->id, client_cmd_name(c));
-    if (c->w)
-        STAT_ADD(c->w->stats.client_output_limit_disconnections, 1);
-    CLIENT_PUB(c->flags, c->flags | CLIENT_CLOSE_ASAP);
-    return 1;
-}
-
 /* set_emit_fn for unbounded replies: replies, and every 1024 members checks
  * the output limit. */
 struct bounded {
@@ -187,7 +167,7 @@ static int emit_reply_bounded(const struct set_member *m, void *ud)
     struct bounded *b = ud;
 
     reply_member(b->c, m);
-    return (++b->n & 1023) == 0 && output_over_limit(b->c);
+    return reply_aborted(b->c);
 }
 
 /* set_emit_fn that counts and replies (deferred-length replies). */

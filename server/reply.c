@@ -19,12 +19,34 @@
 
 #include "engine/util.h"
 #include "server/client.h"
+#include "server/config.h"
 #include "server/cmd.h"
 #include "server/log.h"
+#include "server/server.h"
 #include "server/stats.h"
 #include "server/worker.h"
 
 #define OBUF_MIN 16384
+
+/* The hard output limit, checked as replies are appended (flushes check it
+ * too): a single command cannot build an unbounded reply. Marks the client
+ * CLIENT_CLOSE_ASAP -- its reply would be incomplete -- and returns 1. */
+static int over_hard_limit_now(struct client *c, size_t adding)
+{
+    long long hard = cfg_load(c->srv->cfg.obuf_hard);
+    if (hard <= 0 || c->olen - c->osent + adding < (size_t)hard)
+        return 0;
+    log_warn("closing client %s (id %llu): a %s reply passed the output buffer hard limit", c->addr,
+             (unsigned long long)c->id, client_cmd_name(c));
+    STAT_ADD(c->w->stats.client_output_limit_disconnections, 1);
+    CLIENT_PUB(c->flags, c->flags | CLIENT_CLOSE_ASAP);
+    return 1;
+}
+
+int reply_aborted(struct client *c)
+{
+    return (c->flags & CLIENT_CLOSE_ASAP) != 0;
+}
 
 /* Makes room for n more bytes; returns the write position or NULL. */
 static char *obuf_reserve(struct client *c, size_t n)
@@ -33,6 +55,9 @@ static char *obuf_reserve(struct client *c, size_t n)
         return NULL;
     if (c->ocap - c->olen >= n)
         return c->obuf + c->olen;
+    /* growing: the only place the buffer gets bigger, so the limit lives here */
+    if (over_hard_limit_now(c, n))
+        return NULL;
     /* reclaim what was already sent before growing */
     if (c->osent > 0) {
         memmove(c->obuf, c->obuf + c->osent, c->olen - c->osent);

@@ -32,6 +32,11 @@ void reply_double(struct client *c, double d);          /* ,d | bulk */
 void reply_bool(struct client *c, int b);               /* #t | :1 */
 void reply_verbatim(struct client *c, const char *p, size_t len); /* =len txt:... | bulk */
 
+/* 1 once the client's reply was abandoned (it passed the output hard limit,
+ * or memory ran out): the client will be closed without flushing. Commands
+ * that produce large replies in a loop check it to stop early. */
+int reply_aborted(struct client *c);
+
 /* Deferred aggregate length: reply_defer() marks the place, items follow,
  * then reply_defer_set() writes "*n" (type '*', '%' (pairs) or '~') there. */
 size_t reply_defer(struct client *c);
