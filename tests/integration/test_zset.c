@@ -22,6 +22,7 @@
 #include "testkit.h"
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1456,6 +1457,482 @@ static void test_bzmpop_producers_and_consumers(void **state)
     free(popped);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Model-based run                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Random commands on a few keys, each reply compared with a sorted-array
+ * model, at small thresholds so that keys change encoding often (checked
+ * with OBJECT ENCODING). Keys mz:0..2 take any scores; mz:3 only score 0,
+ * so lex ranges on it are well defined. No -0 score is ever produced (a
+ * listpack reads it back as 0, a skiplist as -0: both as Redis 7.0).
+ * STRATA_SEED / STRATA_STEPS reproduce a run. */
+enum { MZ_KEYS = 4, MZ_MAXE = 8, MZ_MAXV = 6, MZ_CAP = 128 };
+
+struct mz_el {
+    char m[16];
+    double s;
+};
+
+struct mz_set {
+    struct mz_el a[MZ_CAP];
+    int n;
+    int big;
+};
+
+static struct mz_set mz[MZ_KEYS + 1]; /* [MZ_KEYS]: scratch for STORE results */
+static uint64_t mz_rng;
+
+static uint64_t mz_next(void)
+{
+    mz_rng ^= mz_rng << 13;
+    mz_rng ^= mz_rng >> 7;
+    mz_rng ^= mz_rng << 17;
+    return mz_rng;
+}
+
+static int mz_pick(int n)
+{
+    return (int)(mz_next() % (uint64_t)n);
+}
+
+static const char *const mz_pool[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l",
+                                       "1", "2", "10", "-5", "007", "x1", "x2", "y", "longmem1", "longmem2" };
+
+static const char *mz_member(void)
+{
+    return mz_pool[mz_pick((int)(sizeof(mz_pool) / sizeof(mz_pool[0])))];
+}
+
+static double mz_score(void)
+{
+    static const double v[] = { 1, 2, 3, -1, 0, 0.5, 1.5, -2.25, 100, 1e10, 3.14159 };
+    int r = mz_pick(24);
+
+    if (r == 0)
+        return INFINITY;
+    if (r == 1)
+        return -INFINITY;
+    return v[r % (int)(sizeof(v) / sizeof(v[0]))];
+}
+
+static void mz_fmt(char *buf, size_t cap, double d)
+{
+    if (isinf(d))
+        snprintf(buf, cap, "%s", d > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, cap, "%.17g", d);
+}
+
+static int mz_cmp(const void *x, const void *y)
+{
+    const struct mz_el *a = x, *b = y;
+
+    if (a->s != b->s)
+        return a->s < b->s ? -1 : 1;
+    return strcmp(a->m, b->m); /* members have no NUL: strcmp is memcmp order */
+}
+
+static int mz_find(const struct mz_set *z, const char *m)
+{
+    for (int i = 0; i < z->n; i++)
+        if (strcmp(z->a[i].m, m) == 0)
+            return i;
+    return -1;
+}
+
+/* Adds or updates, keeping order; marks a conversion. */
+static void mz_set_score(struct mz_set *z, const char *m, double s)
+{
+    int i = mz_find(z, m);
+
+    if (i < 0) {
+        i = z->n++;
+        snprintf(z->a[i].m, sizeof(z->a[i].m), "%s", m);
+        if (z->n > MZ_MAXE || strlen(m) > MZ_MAXV)
+            z->big = 1;
+    }
+    z->a[i].s = s;
+    qsort(z->a, (size_t)z->n, sizeof(z->a[0]), mz_cmp);
+}
+
+static void mz_del_at(struct mz_set *z, int i)
+{
+    memmove(&z->a[i], &z->a[i + 1], (size_t)(z->n - i - 1) * sizeof(z->a[0]));
+    if (--z->n == 0)
+        z->big = 0; /* the key is gone */
+}
+
+/* "[m,s,m,s]" of z->a[from..to] in either direction. */
+static void mz_list(char *buf, size_t cap, const struct mz_set *z, int from, int to, int rev, int withscores)
+{
+    size_t o = (size_t)snprintf(buf, cap, "[");
+
+    for (int k = 0; k <= to - from; k++) {
+        const struct mz_el *e = &z->a[rev ? to - k : from + k];
+        char sc[64];
+
+        mz_fmt(sc, sizeof(sc), e->s);
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", k ? "," : "", e->m);
+        if (withscores)
+            o += (size_t)snprintf(buf + o, cap - o, ",%s", sc);
+    }
+    snprintf(buf + o, cap - o, "]");
+}
+
+static void mz_check_key(redisContext *c, int k)
+{
+    char want[8192];
+
+    if (mz[k].n == 0) {
+        EXPECT(c, ":0", "EXISTS mz:%d", k);
+        return;
+    }
+    mz_list(want, sizeof(want), &mz[k], 0, mz[k].n - 1, 0, 1);
+    EXPECT(c, want, "ZRANGE mz:%d 0 -1 WITHSCORES", k);
+    EXPECT(c, mz[k].big ? "skiplist" : "listpack", "OBJECT ENCODING mz:%d", k);
+}
+
+static void mz_step(redisContext *c)
+{
+    int k = mz_pick(MZ_KEYS), lexkey = k == MZ_KEYS - 1;
+    struct mz_set *z = &mz[k];
+    char want[8192], a1[64], a2[64];
+    const char *m = mz_member();
+    int op = mz_pick(100);
+
+    if (op < 30) { /* ZADD with flags, one or two pairs */
+        static const char *const flagsets[] = { "", "NX", "XX", "GT", "LT", "CH", "GT CH", "XX CH" };
+        const char *fl = flagsets[mz_pick(8)];
+        double s1 = lexkey ? 0 : mz_score(), s2 = lexkey ? 0 : mz_score();
+        const char *m2 = mz_member();
+        int two = mz_pick(2), added = 0, changed = 0;
+        int nx = strstr(fl, "NX") != NULL, xx = strstr(fl, "XX") != NULL;
+        int gt = strstr(fl, "GT") != NULL, lt = strstr(fl, "LT") != NULL, ch = strstr(fl, "CH") != NULL;
+
+        mz_fmt(a1, sizeof(a1), s1);
+        mz_fmt(a2, sizeof(a2), s2);
+        for (int p = 0; p < 1 + two; p++) {
+            const char *mm = p ? m2 : m;
+            double ss = p ? s2 : s1;
+            int i = mz_find(z, mm);
+
+            if (i >= 0) {
+                double cur = z->a[i].s;
+                if (nx || (gt && ss <= cur) || (lt && ss >= cur) || ss == cur)
+                    continue;
+                mz_set_score(z, mm, ss);
+                changed++;
+            } else if (!xx) {
+                mz_set_score(z, mm, ss);
+                added++;
+            }
+        }
+        char cmd[256];
+
+        snprintf(want, sizeof(want), ":%d", ch ? added + changed : added);
+        /* the flags are spliced into the text: hiredis splits it on blanks */
+        if (two)
+            snprintf(cmd, sizeof(cmd), "ZADD mz:%d %s %s %s %s %s", k, fl, a1, m, a2, m2);
+        else
+            snprintf(cmd, sizeof(cmd), "ZADD mz:%d %s %s %s", k, fl, a1, m);
+        EXPECT(c, want, cmd);
+    } else if (op < 38 && !lexkey) { /* ZINCRBY */
+        double inc = mz_score();
+        int i = mz_find(z, m);
+        double ns = (i >= 0 ? z->a[i].s : 0) + inc;
+
+        mz_fmt(a1, sizeof(a1), inc);
+        if (i >= 0 && isnan(ns)) {
+            EXPECT(c, "-ERR resulting score is not a number (NaN)", "ZINCRBY mz:%d %s %s", k, a1, m);
+        } else {
+            if (i < 0)
+                ns = inc;
+            mz_set_score(z, m, ns);
+            mz_fmt(want, sizeof(want), ns);
+            EXPECT(c, want, "ZINCRBY mz:%d %s %s", k, a1, m);
+        }
+    } else if (op < 45) { /* ZREM */
+        const char *m2 = mz_member();
+        int n = 0, i;
+
+        if ((i = mz_find(z, m)) >= 0) {
+            mz_del_at(z, i);
+            n++;
+        }
+        if ((i = mz_find(z, m2)) >= 0) {
+            mz_del_at(z, i);
+            n++;
+        }
+        snprintf(want, sizeof(want), ":%d", n);
+        EXPECT(c, want, "ZREM mz:%d %s %s", k, m, m2);
+    } else if (op < 52) { /* ZSCORE / ZRANK / ZREVRANK */
+        int i = mz_find(z, m);
+
+        if (i < 0) {
+            EXPECT(c, "nil", "ZSCORE mz:%d %s", k, m);
+            EXPECT(c, "nil", "ZRANK mz:%d %s", k, m);
+        } else {
+            mz_fmt(want, sizeof(want), z->a[i].s);
+            EXPECT(c, want, "ZSCORE mz:%d %s", k, m);
+            snprintf(want, sizeof(want), ":%d", i);
+            EXPECT(c, want, "ZRANK mz:%d %s", k, m);
+            snprintf(want, sizeof(want), ":%d", z->n - 1 - i);
+            EXPECT(c, want, "ZREVRANK mz:%d %s", k, m);
+        }
+    } else if (op < 60) { /* ZRANGE by rank */
+        int n = z->n, start = mz_pick(n + 5) - 2 - (n ? mz_pick(n + 1) : 0), stop = mz_pick(n + 5) - 3;
+        int rev = mz_pick(2), s0 = start < 0 ? start + n : start, s1 = stop < 0 ? stop + n : stop;
+
+        if (s0 < 0)
+            s0 = 0;
+        if (s1 >= n)
+            s1 = n - 1;
+        if (s0 > s1 || s0 >= n)
+            snprintf(want, sizeof(want), "[]");
+        else if (rev)
+            mz_list(want, sizeof(want), z, n - 1 - s1, n - 1 - s0, 1, 1);
+        else
+            mz_list(want, sizeof(want), z, s0, s1, 0, 1);
+        if (rev)
+            EXPECT(c, want, "ZRANGE mz:%d %d %d REV WITHSCORES", k, start, stop);
+        else
+            EXPECT(c, want, "ZRANGE mz:%d %d %d WITHSCORES", k, start, stop);
+    } else if (op < 70 && !lexkey) { /* ZRANGEBYSCORE / ZCOUNT / ZREMRANGEBYSCORE */
+        double lo = mz_score(), hi = mz_score();
+        int lox = mz_pick(2), hix = mz_pick(2), from = -1, to = -2, off = mz_pick(3), cnt = mz_pick(4) - 1;
+        int which = mz_pick(4);
+
+        for (int i = 0; i < z->n; i++) {
+            double v = z->a[i].s;
+            if ((lox ? v > lo : v >= lo) && (hix ? v < hi : v <= hi)) {
+                if (from < 0)
+                    from = i;
+                to = i;
+            }
+        }
+        mz_fmt(a1 + 1, sizeof(a1) - 1, lo);
+        mz_fmt(a2 + 1, sizeof(a2) - 1, hi);
+        a1[0] = '(';
+        a2[0] = '(';
+        const char *min = lox ? a1 : a1 + 1, *max = hix ? a2 : a2 + 1;
+        int total = from < 0 ? 0 : to - from + 1;
+        if (which == 0) {
+            snprintf(want, sizeof(want), ":%d", total);
+            EXPECT(c, want, "ZCOUNT mz:%d %s %s", k, min, max);
+        } else if (which == 1) {
+            /* LIMIT off cnt: cnt < 0 is no limit */
+            int n = total - off;
+            if (n < 0)
+                n = 0;
+            if (cnt >= 0 && n > cnt)
+                n = cnt;
+            if (n == 0)
+                snprintf(want, sizeof(want), "[]");
+            else
+                mz_list(want, sizeof(want), z, from + off, from + off + n - 1, 0, 1);
+            EXPECT(c, want, "ZRANGEBYSCORE mz:%d %s %s WITHSCORES LIMIT %d %d", k, min, max, off, cnt);
+        } else if (which == 2) {
+            int n = total - off;
+            if (n < 0)
+                n = 0;
+            if (cnt >= 0 && n > cnt)
+                n = cnt;
+            if (n == 0)
+                snprintf(want, sizeof(want), "[]");
+            else
+                mz_list(want, sizeof(want), z, to - off - n + 1, to - off, 1, 0);
+            EXPECT(c, want, "ZRANGE mz:%d %s %s BYSCORE REV LIMIT %d %d", k, max, min, off, cnt);
+        } else {
+            snprintf(want, sizeof(want), ":%d", total);
+            for (int i = 0; i < total; i++)
+                mz_del_at(z, from);
+            EXPECT(c, want, "ZREMRANGEBYSCORE mz:%d %s %s", k, min, max);
+        }
+    } else if (op < 76 && lexkey) { /* lex ranges on the all-zero key */
+        const char *lo = mz_member(), *hi = mz_member();
+        int lox = mz_pick(2), hix = mz_pick(2), inf = mz_pick(6), from = -1, to = -2;
+        char min[32], max[32];
+
+        snprintf(min, sizeof(min), "%c%s", lox ? '(' : '[', lo);
+        snprintf(max, sizeof(max), "%c%s", hix ? '(' : '[', hi);
+        if (inf == 0)
+            snprintf(min, sizeof(min), "-");
+        if (inf == 1)
+            snprintf(max, sizeof(max), "+");
+        for (int i = 0; i < z->n; i++) {
+            int c1 = strcmp(z->a[i].m, lo), c2 = strcmp(z->a[i].m, hi);
+            int ge = inf == 0 || (lox ? c1 > 0 : c1 >= 0), le = inf == 1 || (hix ? c2 < 0 : c2 <= 0);
+            if (ge && le) {
+                if (from < 0)
+                    from = i;
+                to = i;
+            }
+        }
+        int total = from < 0 ? 0 : to - from + 1;
+        if (mz_pick(3) == 0) {
+            snprintf(want, sizeof(want), ":%d", total);
+            for (int i = 0; i < total; i++)
+                mz_del_at(z, from);
+            EXPECT(c, want, "ZREMRANGEBYLEX mz:%d %s %s", k, min, max);
+        } else {
+            snprintf(want, sizeof(want), ":%d", total);
+            EXPECT(c, want, "ZLEXCOUNT mz:%d %s %s", k, min, max);
+            if (total == 0)
+                snprintf(want, sizeof(want), "[]");
+            else
+                mz_list(want, sizeof(want), z, from, to, 1, 0);
+            EXPECT(c, want, "ZREVRANGEBYLEX mz:%d %s %s", k, max, min);
+        }
+    } else if (op < 84) { /* pops and rank removal */
+        int cnt = 1 + mz_pick(3), max = mz_pick(2), n = cnt < z->n ? cnt : z->n;
+
+        if (mz_pick(3) == 0) {
+            int start = mz_pick(4), stop = start + mz_pick(3);
+            int s1 = stop >= z->n ? z->n - 1 : stop, del = start < z->n && start <= s1 ? s1 - start + 1 : 0;
+
+            snprintf(want, sizeof(want), ":%d", del);
+            for (int i = 0; i < del; i++)
+                mz_del_at(z, start);
+            EXPECT(c, want, "ZREMRANGEBYRANK mz:%d %d %d", k, start, stop);
+            return;
+        }
+        if (n == 0)
+            snprintf(want, sizeof(want), "[]");
+        else
+            mz_list(want, sizeof(want), z, max ? z->n - n : 0, max ? z->n - 1 : n - 1, max, 1);
+        for (int i = 0; i < n; i++)
+            mz_del_at(z, max ? z->n - 1 : 0);
+        EXPECT(c, want, "%s mz:%d %d", max ? "ZPOPMAX" : "ZPOPMIN", k, cnt);
+    } else if (op < 90 && !lexkey) { /* ZUNIONSTORE / ZINTERSTORE into a key */
+        int k2 = mz_pick(MZ_KEYS - 1), dst = mz_pick(MZ_KEYS - 1), inter = mz_pick(2), agg = mz_pick(3);
+        static const double w[] = { 1, 2, 0.5, 3 };
+        double w1 = w[mz_pick(4)], w2 = w[mz_pick(4)];
+        struct mz_set *r = &mz[MZ_KEYS];
+        static const char *const aggs[] = { "SUM", "MIN", "MAX" };
+
+        int seen[MZ_CAP] = { 0 };
+
+        memset(r, 0, sizeof(*r));
+        for (int side = 0; side < 2; side++) {
+            struct mz_set *src = side ? &mz[k2] : z;
+            double wt = side ? w2 : w1;
+
+            for (int i = 0; i < src->n; i++) {
+                double v = src->a[i].s * wt;
+                int j = mz_find(r, src->a[i].m);
+
+                if (isnan(v))
+                    v = 0;
+                if (j < 0) {
+                    if (inter && side == 1)
+                        continue;
+                    snprintf(r->a[r->n].m, sizeof(r->a[0].m), "%s", src->a[i].m);
+                    r->a[r->n].s = v;
+                    seen[r->n++] = 1;
+                    continue;
+                }
+                double *t = &r->a[j].s;
+                if (agg == 0) {
+                    *t += v;
+                    if (isnan(*t))
+                        *t = 0;
+                } else if (agg == 1) {
+                    *t = v < *t ? v : *t;
+                } else {
+                    *t = v > *t ? v : *t;
+                }
+                seen[j] = 2;
+            }
+        }
+        if (inter) /* members of both */
+            for (int i = r->n - 1; i >= 0; i--)
+                if (seen[i] != 2) {
+                    memmove(&r->a[i], &r->a[i + 1], (size_t)(r->n - i - 1) * sizeof(r->a[0]));
+                    r->n--;
+                }
+        int maxlen = 0;
+        for (int i = 0; i < r->n; i++) {
+            if ((int)strlen(r->a[i].m) > maxlen)
+                maxlen = (int)strlen(r->a[i].m);
+        }
+        qsort(r->a, (size_t)r->n, sizeof(r->a[0]), mz_cmp);
+        r->big = r->n > MZ_MAXE || maxlen > MZ_MAXV;
+        if (r->n == 0)
+            r->big = 0;
+        snprintf(want, sizeof(want), ":%d", r->n);
+        mz_fmt(a1, sizeof(a1), w1);
+        mz_fmt(a2, sizeof(a2), w2);
+        EXPECT(c, want, "%s mz:%d 2 mz:%d mz:%d WEIGHTS %s %s AGGREGATE %s", inter ? "ZINTERSTORE" : "ZUNIONSTORE",
+               dst, k, k2, a1, a2, aggs[agg]);
+        mz[dst] = *r;
+    } else if (op < 94) { /* ZRANGESTORE */
+        int dst = mz_pick(MZ_KEYS), n = z->n, start = mz_pick(4), stop = start + mz_pick(10);
+        int s1 = stop >= n ? n - 1 : stop, cnt = start < n && start <= s1 ? s1 - start + 1 : 0;
+        struct mz_set *r = &mz[MZ_KEYS];
+        int maxlen = 0;
+
+        memset(r, 0, sizeof(*r));
+        for (int i = 0; i < cnt; i++) {
+            r->a[i] = z->a[start + i];
+            if ((int)strlen(r->a[i].m) > maxlen)
+                maxlen = (int)strlen(r->a[i].m);
+        }
+        r->n = cnt;
+        r->big = cnt > MZ_MAXE || maxlen > MZ_MAXV;
+        snprintf(want, sizeof(want), ":%d", cnt);
+        EXPECT(c, want, "ZRANGESTORE mz:%d mz:%d %d %d", dst, k, start, stop);
+        if (dst == MZ_KEYS - 1 && cnt) {
+            /* the lex key must keep all-zero scores: rewrite it */
+            for (int i = 0; i < cnt; i++)
+                r->a[i].s = 0;
+            freeReplyObject(tk_cmd(c, "DEL mz:%d", dst));
+            for (int i = 0; i < cnt; i++)
+                freeReplyObject(tk_cmd(c, "ZADD mz:%d 0 %s", dst, r->a[i].m));
+            qsort(r->a, (size_t)r->n, sizeof(r->a[0]), mz_cmp);
+            r->big = maxlen > MZ_MAXV; /* rebuilt by ZADD: grows as a listpack */
+        }
+        mz[dst] = *r;
+    } else { /* ZCARD and ZRANDMEMBER */
+        snprintf(want, sizeof(want), ":%d", z->n);
+        EXPECT(c, want, "ZCARD mz:%d", k);
+        redisReply *r = tk_cmd(c, "ZRANDMEMBER mz:%d %d", k, 3);
+        assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+        assert_int_equal(r->elements, (size_t)(z->n < 3 ? z->n : 3));
+        for (size_t i = 0; i < r->elements; i++)
+            assert_true(mz_find(z, r->element[i]->str) >= 0);
+        freeReplyObject(r);
+    }
+}
+
+static void test_model_random_operations(void **state)
+{
+    redisContext *c = tk_connect(*state);
+    const char *env = getenv("STRATA_SEED"), *steps_env = getenv("STRATA_STEPS");
+    unsigned long long seed = env ? strtoull(env, NULL, 10) : 20261121;
+    long steps = steps_env ? atol(steps_env) : 20000;
+
+    fprintf(stderr, "test_zset model: seed %llu, %ld steps (STRATA_SEED / STRATA_STEPS)\n", seed, steps);
+    mz_rng = seed ? seed : 1;
+    memset(mz, 0, sizeof(mz));
+    for (int k = 0; k < MZ_KEYS; k++)
+        freeReplyObject(tk_cmd(c, "DEL mz:%d", k));
+    EXPECT(c, "+OK", "CONFIG SET zset-max-listpack-entries %d", MZ_MAXE);
+    EXPECT(c, "+OK", "CONFIG SET zset-max-listpack-value %d", MZ_MAXV);
+    for (long i = 0; i < steps; i++) {
+        mz_step(c);
+        if (i % 64 == 0)
+            for (int k = 0; k < MZ_KEYS; k++)
+                mz_check_key(c, k);
+    }
+    for (int k = 0; k < MZ_KEYS; k++)
+        mz_check_key(c, k);
+    EXPECT(c, "+OK", "CONFIG SET zset-max-listpack-entries 128");
+    EXPECT(c, "+OK", "CONFIG SET zset-max-listpack-value 64");
+    redisFree(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1500,6 +1977,7 @@ int main(void)
         cmocka_unit_test(test_bzpop_disconnect_while_blocked),
         cmocka_unit_test(test_bzpop_client_unblock),
         cmocka_unit_test(test_bzmpop_producers_and_consumers),
+        cmocka_unit_test(test_model_random_operations),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
