@@ -1310,6 +1310,46 @@ static int zc_arg_timeout(struct client *c, int i, int64_t *ms)
     return 0;
 }
 
+static int zc_bkey_cmp(const void *a, const void *b)
+{
+    const struct blk_key *x = *(const struct blk_key *const *)a, *y = *(const struct blk_key *const *)b;
+    int c = zset_memcmp(x->p, x->len, y->p, y->len);
+
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+/* Drops repeated keys from bkeys[0..n) (BZPOPMIN k k 0 waits on k once, as
+ * Redis does), keeping the first occurrence and the argument order.
+ * Returns the new count. */
+static int zc_bkeys_unique(struct blk_key *bkeys, int n)
+{
+    const struct blk_key **idx;
+    char *dup;
+    int m = 0;
+
+    if (n < 2)
+        return n;
+    idx = malloc((size_t)n * sizeof(*idx));
+    dup = calloc((size_t)n, 1);
+    if (!idx || !dup) {
+        free(idx);
+        free(dup);
+        return n; /* no memory: keep them all (the registry accepts repeats) */
+    }
+    for (int i = 0; i < n; i++)
+        idx[i] = &bkeys[i];
+    qsort(idx, (size_t)n, sizeof(*idx), zc_bkey_cmp);
+    for (int i = 1; i < n; i++)
+        if (idx[i]->len == idx[i - 1]->len && memcmp(idx[i]->p, idx[i - 1]->p, idx[i]->len) == 0)
+            dup[idx[i] - bkeys] = 1; /* the later argument */
+    for (int i = 0; i < n; i++)
+        if (!dup[i])
+            bkeys[m++] = bkeys[i];
+    free(idx);
+    free(dup);
+    return m;
+}
+
 /* Redis's blockingGenericZpopCommand: keys are argv[first..first+n). Pops
  * from the first non-empty key, or blocks on them all. */
 static void bzpop_generic(struct client *c, int first, int n, int max, long long count, int mpop, int64_t ms)
@@ -1346,8 +1386,8 @@ static void bzpop_generic(struct client *c, int first, int n, int max, long long
         bkeys[i].p = (char *)keys[i].p;
         bkeys[i].len = keys[i].len;
     }
-    if (blk_block(c->srv->blk, c, c->db, bkeys, n, ms * 1000, zblk_serve, zblk_reply, zblk_undo, zblk_free, st) !=
-        ST_OK)
+    if (blk_block(c->srv->blk, c, c->db, bkeys, zc_bkeys_unique(bkeys, n), ms * 1000, zblk_serve, zblk_reply,
+                  zblk_undo, zblk_free, st) != ST_OK)
         reply_err_nomem(c);
 unlock:
     ks_unlock_keys(ks, keys, (size_t)n);

@@ -1204,6 +1204,13 @@ static void test_bzpop_served_by_zadd_from_another_client(void **state)
     expect_repr(get_reply(b), "[bsrv:y,[[c,3],[b,2]]]");
     EXPECT(c, "[a]", "ZRANGE bsrv:y 0 -1");
 
+    /* a key named twice is waited on once */
+    send_only(b, "BZPOPMIN bsrv:dup bsrv:other bsrv:dup 5");
+    wait_blocked(*state, 1);
+    EXPECT(c, ":2", "ZADD bsrv:dup 1 a 2 b");
+    expect_repr(get_reply(b), "[bsrv:dup,a,1]");
+    EXPECT(c, "[b]", "ZRANGE bsrv:dup 0 -1");
+
     /* the key that gets data is the one reported */
     send_only(b, "BZPOPMAX bsrv:k1 bsrv:k2 5");
     wait_blocked(*state, 1);
