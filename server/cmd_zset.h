@@ -1,8 +1,9 @@
 /*
  * cmd_zset.h -- helpers shared by the sorted-set command files
- * (cmd_zset.c: point, range, pop and blocking commands and the table
- * cmds_zset[]; cmd_zsetops.c: ZUNION ZINTER ZDIFF and their STORE forms,
- * ZINTERCARD). Internal to those two files.
+ * (cmd_zset.c: point and range commands, ZRANDMEMBER, ZSCAN and the table
+ * cmds_zset[]; cmd_zsetpop.c: the pops, blocking ones included;
+ * cmd_zsetops.c: ZUNION ZINTER ZDIFF and their STORE forms, ZINTERCARD).
+ * Internal to those three files.
  *
  * Every helper taking a struct ks_key requires the caller to hold that key's
  * shard lock.
@@ -46,6 +47,37 @@ static inline long zc_reply_len(const struct client *c, long n, int withscores)
  * replies msg (or the not-an-integer error when NULL) and returns -1 when it
  * is not an integer. */
 int zc_arg_long(struct client *c, int i, long long *out, const char *msg);
+
+/* Keys on the stack before malloc (ZMPOP, BZPOPMIN). */
+#define ZC_STACK_KEYS 16
+
+/* Initialises k for argv[i]. */
+void zc_key(struct client *c, int i, struct ks_key *k);
+/* Case-insensitive comparison of an argument with a lower-case literal. */
+int zc_eq(const struct arg *a, const char *lit);
+/* The zset of the entry at ref, or NULL after replying WRONGTYPE. */
+void *zc_obj(struct client *c, struct entry **ref);
+/* After a change of the set at ref: stores the (possibly moved) object in
+ * the entry, then deletes the key when the set is empty. */
+void zc_commit(struct client *c, const struct ks_key *k, struct entry **ref, void *zs);
+/* Redis's getRangeLongFromObjectOrReply(min..LONG_MAX, msg): msg answers
+ * both a non-integer and a value below min. */
+int zc_arg_range(struct client *c, int i, long long min, long long *out, const char *msg);
+/* keys[] for argv[first..first+n), on stack (ZC_STACK_KEYS) or malloc'd;
+ * NULL after replying an out-of-memory error. Free with zc_keys_free. */
+struct ks_key *zc_keys_init(struct client *c, struct ks_key *stack, int n, int first);
+void zc_keys_free(struct ks_key *keys, struct ks_key *stack);
+/* Inserts a new zset entry for k (absent) holding zs (taken; freed on
+ * failure). Returns 0 or ST_ENOMEM. */
+int zc_insert_new(struct keyspace *ks, int db, const struct ks_key *k, void *zs);
+
+/* ZPOPMIN ZPOPMAX ZMPOP BZPOPMIN BZPOPMAX BZMPOP (cmd_zsetpop.c). */
+void zpopmin_cmd(struct client *c);
+void zpopmax_cmd(struct client *c);
+void zmpop_cmd(struct client *c);
+void bzpopmin_cmd(struct client *c);
+void bzpopmax_cmd(struct client *c);
+void bzmpop_cmd(struct client *c);
 
 /* ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD
  * (cmd_zsetops.c). */
