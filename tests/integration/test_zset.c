@@ -1229,8 +1229,10 @@ static void test_bzpop_fifo_across_workers(void **state)
 {
     redisContext *w[4], *c = tk_connect(*state);
 
-    for (int i = 0; i < 4; i++) {
+    /* connected back to back: the acceptor deals them to workers in turn */
+    for (int i = 0; i < 4; i++)
         w[i] = tk_connect(*state);
+    for (int i = 0; i < 4; i++) {
         send_only(w[i], "BZPOPMIN bfifo:z 5");
         wait_blocked(*state, i + 1);
     }
