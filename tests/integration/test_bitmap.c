@@ -9,7 +9,9 @@
  * Every expectation was checked by running this binary against redis-server
  * 7.0.15 (STRATA_SERVER pointing at a wrapper that adds --save ''). The
  * differential test needs a redis-server binary ($REDIS_SERVER, else
- * /usr/bin/redis-server); without one it is skipped and says so.
+ * /usr/bin/redis-server); without one it is skipped and says so. One test
+ * covers a deliberate departure (offsets past the 512 MB an entry holds, when
+ * proto-max-bulk-len is raised above it) and runs against Strata only.
  *
  * One server (group setup) serves every test; each test uses its own keys.
  */
@@ -169,6 +171,33 @@ static void test_setbit_offset_limit_follows_proto_max_bulk_len(void **state)
     tk_expect_error(tk_cmd(c, "BITFIELD lim:k GET u8 #1048576"), RERR_OFFSET);
     tk_expect_status(tk_cmd(c, "CONFIG SET proto-max-bulk-len 512mb"), "OK");
     tk_expect_int(tk_cmd(c, "DEL lim:k"), 1);
+    redisFree(c);
+}
+
+/* A deliberate departure: an entry holds at most 512 MB (ENTRY_MAX_VLEN), so
+ * with proto-max-bulk-len raised above that, an offset Redis would accept
+ * (and allocate for) is refused with the size error. Strata only: against
+ * Redis this would allocate 640 MB. */
+static void test_offset_past_the_entry_ceiling_is_too_big(void **state)
+{
+    redisContext *c = tk_connect(*state);
+    char *v = tk_info_field(c, "strata_version");
+
+    if (!v) {
+        redisFree(c);
+        print_message("skipped: Strata-only behaviour (Redis would allocate 640 MB here)\n");
+        skip();
+    }
+    free(v);
+    tk_expect_status(tk_cmd(c, "CONFIG SET proto-max-bulk-len 1gb"), "OK");
+    tk_expect_error(tk_cmd(c, "SETBIT big2:k 5368709120 1"),
+                    "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    tk_expect_error(tk_cmd(c, "BITFIELD big2:k SET u8 5368709120 1"),
+                    "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    /* reads are fine: past the end is zeros */
+    tk_expect_int(tk_cmd(c, "GETBIT big2:k 5368709120"), 0);
+    tk_expect_status(tk_cmd(c, "CONFIG SET proto-max-bulk-len 512mb"), "OK");
+    tk_expect_int(tk_cmd(c, "EXISTS big2:k"), 0);
     redisFree(c);
 }
 
@@ -889,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_getbit_reads_bits_and_zero_past_end),
         cmocka_unit_test(test_setbit_getbit_errors),
         cmocka_unit_test(test_setbit_offset_limit_follows_proto_max_bulk_len),
+        cmocka_unit_test(test_offset_past_the_entry_ceiling_is_too_big),
         cmocka_unit_test(test_setbit_on_integer_string_uses_its_text),
         cmocka_unit_test(test_setbit_keeps_ttl),
         cmocka_unit_test(test_bit_commands_on_other_types_are_wrongtype),
