@@ -118,7 +118,7 @@ static void config_set(redisContext *c, const char *name, const char *value)
 static long config_get(redisContext *c, const char *name)
 {
     redisReply *r = tk_cmd(c, "CONFIG GET %s", name);
-    long v;
+    long v = 0;
 
     if (r->type == REDIS_REPLY_ARRAY) {
         assert_int_equal(r->elements, 2);
