@@ -11,13 +11,13 @@
  * client left after being served) and free. What it does not: the registry
  * and its FIFO (server/blocking.c), the sorted set (engine/t_zset.c).
  *
- * Invariants (numbers as in cmd_zset.c):
- *  3. A set emptied by a pop is deleted under the same lock, after its
+ * Invariants (besides cmd_zset.c's 1-6, which hold here too):
+ *  1. A set emptied by a pop is deleted under the same lock, after its
  *     (possibly moved) pointer was stored in the entry.
- *  5. Members popped for a blocked client are copied before anything is
+ *  2. Members popped for a blocked client are copied before anything is
  *     deleted (an allocation failure pops nothing), then replied or put
  *     back by undo: never lost.
- *  7. A waiter is registered once per distinct key (BZPOPMIN k k waits on
+ *  3. A waiter is registered once per distinct key (BZPOPMIN k k waits on
  *     k once, as in Redis).
  *
  * Timeouts follow Redis's getTimeoutFromObjectOrReply: seconds as a long
