@@ -40,9 +40,11 @@
 
 /* While armed: let fail_skip allocations through, then fail fail_n of them
  * (fail_n < 0: every one until disarmed). allocs counts armed allocations. */
-static int armed;
-static long fail_skip, fail_n;
-static long allocs;
+/* volatile: the compiler assumes malloc and calloc touch no global of
+ * ours, and would otherwise drop an arm/disarm store around them. */
+static volatile int armed;
+static volatile long fail_skip, fail_n;
+static volatile long allocs;
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);
 static int resolving;

@@ -37,8 +37,10 @@
 
 /* ---- allocation failure injection ------------------------------------- */
 
-static int armed;
-static long fail_skip, fail_n, allocs;
+/* volatile: the compiler assumes malloc and calloc touch no global of
+ * ours, and would otherwise drop an arm/disarm store around them. */
+static volatile int armed;
+static volatile long fail_skip, fail_n, allocs;
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
