@@ -589,6 +589,27 @@ static void test_hrandfield_errors_and_missing_key(void **state)
     redisFree(c);
 }
 
+/* A huge negative count cannot build an unbounded reply: past the output
+ * limit the client is closed (Redis stops at CLIENT_CLOSE_ASAP the same
+ * way), and the server carries on. */
+static void test_hrandfield_huge_negative_count_closes_client_at_output_limit(void **state)
+{
+    redisContext *c = tk_connect(*state);
+    static const char cmd[] = "HRANDFIELD hrh:k -1000000000 WITHVALUES\r\n";
+    int fd;
+
+    fill(c, "hrh:k", 3);
+    tk_expect_status(tk_cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 1mb 0 0"), "OK");
+    fd = tk_raw_connect(*state);
+    assert_int_equal(tk_raw_send(fd, cmd, sizeof(cmd) - 1), 0);
+    assert_true(tk_raw_closed(fd, 20000));
+    close(fd);
+    tk_expect_status(tk_cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 0 0 0"), "OK");
+    tk_expect_status(tk_cmd(c, "PING"), "PONG");
+    tk_expect_int(tk_cmd(c, "HLEN hrh:k"), 3);
+    redisFree(c);
+}
+
 /* ------------------------------------------------------------------------ */
 /* HSCAN                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -1084,6 +1105,7 @@ int main(void)
         cmocka_unit_test(test_hrandfield_listpack_and_hashtable),
         cmocka_unit_test(test_hrandfield_reaches_every_field),
         cmocka_unit_test(test_hrandfield_errors_and_missing_key),
+        cmocka_unit_test(test_hrandfield_huge_negative_count_closes_client_at_output_limit),
         cmocka_unit_test(test_hscan_listpack_returns_everything_at_once),
         cmocka_unit_test(test_hscan_hashtable_iterates_with_cursor),
         cmocka_unit_test(test_hscan_match_on_listpack),
