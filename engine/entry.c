@@ -98,7 +98,7 @@ struct entry *entry_create_str(const void *key, uint32_t klen, const void *val, 
     e = entry_create(key, klen, OBJ_STRING, ENC_RAW, (uint32_t)vlen, expire_ms);
     if (e && vlen)
         memcpy(entry_val(e), val, vlen);
-    return e;
+    return e; /* entry_create zeroed ENTRY_F_RAWSTR */
 }
 
 static void free_value(struct entry *e)
@@ -139,6 +139,7 @@ struct entry *entry_dup(const struct entry *e, const void *key, uint32_t klen)
         memcpy(entry_val(d), entry_cval(e), e->vlen);
     }
     d->access = e->access;
+    d->flags |= e->flags & ENTRY_F_RAWSTR; /* COPY of a raw string stays raw, as in Redis */
     return d;
 }
 
@@ -217,6 +218,7 @@ struct entry *entry_with_str(struct entry *e, const void *val, size_t vlen)
         e = n;
     }
     e->type = OBJ_STRING;
+    e->flags &= (uint8_t)~ENTRY_F_RAWSTR; /* a whole new value, as Redis's SET makes */
     if (is_int) {
         e->enc = ENC_INT;
         entry_set_int(e, iv);
@@ -240,6 +242,7 @@ struct entry *entry_resize_raw(struct entry *e, size_t vlen)
         if (!r)
             return NULL;
         r->enc = ENC_RAW;
+        r->flags |= ENTRY_F_RAWSTR;
         memcpy(entry_val(r), tmp, (size_t)n);
         e = r;
         if (vlen > (size_t)n)
@@ -248,7 +251,7 @@ struct entry *entry_resize_raw(struct entry *e, size_t vlen)
         return e;
     }
     size_t old = e->vlen;
-    struct entry *r = relayout(e, e->flags, vlen, vlen);
+    struct entry *r = relayout(e, e->flags | ENTRY_F_RAWSTR, vlen, vlen);
     if (!r)
         return NULL;
     if (vlen > old)
@@ -285,6 +288,9 @@ const char *entry_encoding(const struct entry *e)
     }
     if (e->enc == ENC_INT)
         return "int";
-    /* Redis reports embstr up to 44 bytes; clients and tools only read it. */
+    /* Redis reports embstr up to 44 bytes unless the string was modified in
+     * place; clients and tools only read it. */
+    if (e->flags & ENTRY_F_RAWSTR)
+        return "raw";
     return e->vlen <= 44 ? "embstr" : "raw";
 }

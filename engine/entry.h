@@ -8,7 +8,8 @@
  *   8      4     access   LRU clock (s, 24 bits) | LFU counter (top 8 bits)
  *   12     1     type     enum obj_type
  *   13     1     enc      enum obj_enc
- *   14     1     flags    ENTRY_F_*
+ *   14     1     flags    ENTRY_F_EXPIRE (an expiry follows the header),
+ *                         ENTRY_F_RAWSTR (string changed in place)
  *   15     1     spare    (reserved for the tiering generation bits)
  *   16     4     klen     key length in bytes
  *   20     4     vlen     value length in bytes (8 for ENC_INT and ENC_PTR)
@@ -50,6 +51,8 @@ enum obj_enc {
 };
 
 #define ENTRY_F_EXPIRE 0x01
+#define ENTRY_F_RAWSTR 0x02 /* a string changed in place (APPEND, SETRANGE, SETBIT, PFADD):
+                             * OBJECT ENCODING says "raw" at any length, as Redis does */
 
 struct entry {
     struct entry *next;

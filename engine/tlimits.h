@@ -24,7 +24,7 @@ struct type_limits {
 /* Redis's defaults, for unit tests and tools. */
 #define TYPE_LIMITS_DEFAULT                                                                          \
     {                                                                                                \
-        .hash_max_lp_entries = 128, .hash_max_lp_value = 64, .list_max_lp_size = -2,                 \
+        .hash_max_lp_entries = 512, .hash_max_lp_value = 64, .list_max_lp_size = -2,                 \
         .set_max_intset_entries = 512, .set_max_lp_entries = 128, .set_max_lp_value = 64,            \
         .zset_max_lp_entries = 128, .zset_max_lp_value = 64, .hll_sparse_max_bytes = 3000            \
     }

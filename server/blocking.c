@@ -347,18 +347,19 @@ void blk_signal(struct blk_registry *r, struct keyspace *ks, int db, const struc
         if (!w->serve(w, ks, db, k))
             break;
         for (int i = 0; i < w->nkeys; i++)
-            if (w->qnodes[i].q == q)
+            if (w->qnodes[i].q == q) {
                 w->served_key = &w->keys[i];
-        /* dequeue may free q when it empties */
-        int last = q->head == q->tail;
+                break;
+            }
+        /* dequeue frees q when it empties, and a waiter may be queued on the
+         * same key more than once (BLPOP k k): look q up again afterwards */
         dequeue(r, w);
         w->st = BLK_SERVED;
         w->inflight = 1;
         atomic_fetch_sub(&r->nwaiters, 1);
         if (worker_post(w->w, blk_deliver, w) != ST_OK)
             log_warn("blocking: cannot notify a served client (out of memory); it stays blocked");
-        if (last)
-            break;
+        q = keyq_find(r, db, k->p, k->len, h);
     }
     pthread_mutex_unlock(&r->lock);
 }

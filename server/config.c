@@ -160,7 +160,7 @@ static const struct cfg_def cfg_table[] = {
 
     /* data types */
     {.name = "hash-max-listpack-entries", .type = CFG_INT, .off = CFG_OFF(hash_max_listpack_entries),
-     .dflt = "128", .min = 0, .max = 1 << 30,
+     .dflt = "512", .min = 0, .max = 1 << 30,
      .desc = "A hash with more fields than this leaves the compact (listpack) encoding."},
     {.name = "hash-max-listpack-value", .type = CFG_INT, .off = CFG_OFF(hash_max_listpack_value),
      .dflt = "64", .min = 0, .max = 1 << 30,
