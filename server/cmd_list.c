@@ -1096,7 +1096,7 @@ static void bpop_generic(struct client *c, int first, int n, enum list_where whe
                          int64_t timeout_ms)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[LIST_STACK_KEYS], *keys;
+    struct ks_key stack[LIST_STACK_KEYS] = { 0 }, *keys; /* zeroed: silences a gcc 12 false positive */
     struct blk_key bstack[LIST_STACK_KEYS], *bkeys = NULL;
     struct bpop_state *st;
     int nb;
@@ -1191,7 +1191,7 @@ static int lmpop_parse(struct client *c, int numkeys_idx, int *first, int *nkeys
 static void lmpop_cmd(struct client *c)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[LIST_STACK_KEYS], *keys;
+    struct ks_key stack[LIST_STACK_KEYS] = { 0 }, *keys; /* zeroed: silences a gcc 12 false positive */
     enum list_where where;
     long long count;
     int first, n;
