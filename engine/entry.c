@@ -178,6 +178,23 @@ static struct entry *relayout(struct entry *e, uint8_t nflags, size_t nvlen, siz
     return n;
 }
 
+struct entry *entry_rekey(struct entry *e, const void *key, uint32_t klen)
+{
+    if (klen == e->klen) {
+        memcpy((char *)entry_key(e), key, klen);
+        return e;
+    }
+    struct entry *ne = entry_create(key, klen, e->type, e->enc, e->vlen, entry_expire(e));
+    if (!ne)
+        return NULL;
+    memcpy(entry_val(ne), entry_cval(e), e->vlen);
+    ne->access = e->access;
+    ne->spare = e->spare;
+    ne->flags = e->flags;
+    free(e); /* the value (inline bytes or the type object's pointer) moved */
+    return ne;
+}
+
 struct entry *entry_with_expire(struct entry *e, int64_t expire_ms)
 {
     uint8_t nflags = expire_ms >= 0 ? (e->flags | ENTRY_F_EXPIRE) : (e->flags & ~ENTRY_F_EXPIRE);

@@ -154,6 +154,13 @@ void entry_destroy(struct entry *e);
  * changes length), keeping type, value and expiry; NULL when out of memory. */
 struct entry *entry_dup(const struct entry *e, const void *key, uint32_t klen);
 
+/* Returns e under a new key (RENAME, MOVE back-outs): in place when the key
+ * length is the same, else a new allocation that takes over the value (the
+ * type object moves, nothing is copied deeply) and e is freed. Keeps type,
+ * encoding, expiry, access clock and flags. e must not be linked in a
+ * table. NULL (e untouched) on OOM. */
+struct entry *entry_rekey(struct entry *e, const void *key, uint32_t klen);
+
 /* Returns the entry with its expiry set to expire_ms (-1 removes it). May
  * reallocate: the caller must relink the returned pointer (ks_relink). Returns
  * NULL (and e unchanged) when out of memory. */

@@ -145,29 +145,6 @@ static void keys_keyset_free(struct ks_key *k, struct ks_key *stack)
         free(k);
 }
 
-/* Gives e the key nk (same value, expiry, access). In place when the length
- * is unchanged, else a new header is allocated and the value (bytes, or the
- * pointer to the type object, which changes owner) is moved to it; e is
- * freed. Returns the entry holding the value, or NULL with e unchanged.
- * e must not be linked in any table. */
-static struct entry *keys_rekey(struct entry *e, const char *nk, size_t nklen)
-{
-    if (nklen == e->klen) {
-        memcpy((char *)entry_key(e), nk, nklen);
-        return e;
-    }
-    struct entry *ne = entry_create(nk, (uint32_t)nklen, e->type, e->enc, e->vlen, entry_expire(e));
-    if (!ne)
-        return NULL;
-    memcpy(entry_val(ne), entry_cval(e), e->vlen);
-    ne->access = e->access;
-    ne->spare = e->spare;
-    /* the type object now belongs to ne: destroy e's header only */
-    e->enc = ENC_RAW;
-    entry_destroy(e);
-    return ne;
-}
-
 /* ---- DEL UNLINK EXISTS TOUCH ---- */
 
 /* DEL and UNLINK: entries are freed synchronously in both (single values
@@ -688,7 +665,7 @@ static void keys_rename_generic(struct client *c, int nx)
     sref = ks_find_ref(ks, c->db, &k[0], c->now_ms, KS_F_NOTOUCH);
     struct entry *e = ks_take_ref(ks, c->db, &k[0], sref);
     uint32_t access = e->access;
-    struct entry *ne = keys_rekey(e, k[1].p, k[1].len);
+    struct entry *ne = entry_rekey(e, k[1].p, (uint32_t)k[1].len);
     if (!ne) {
         if (ks_insert(ks, c->db, &k[0], e) != ST_OK) {
             log_warn("RENAME: out of memory, key lost");
@@ -698,7 +675,7 @@ static void keys_rename_generic(struct client *c, int nx)
         goto out;
     }
     if (ks_insert(ks, c->db, &k[1], ne) != ST_OK) {
-        struct entry *back = keys_rekey(ne, k[0].p, k[0].len);
+        struct entry *back = entry_rekey(ne, k[0].p, (uint32_t)k[0].len);
         if (!back || ks_insert(ks, c->db, &k[0], back) != ST_OK) {
             log_warn("RENAME: out of memory, key lost");
             entry_destroy(back ? back : ne);
