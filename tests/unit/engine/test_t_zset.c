@@ -401,7 +401,7 @@ static void test_shrink_and_from_dict(void **state)
 
     (void)state;
     for (int i = 0; i < 10; i++) {
-        char m[8];
+        char m[16];
         snprintf(m, sizeof(m), "k%d", i);
         dict_add(d, m, strlen(m), &added)->v.d = 10 - i;
     }
@@ -415,7 +415,7 @@ static void test_shrink_and_from_dict(void **state)
     lim.zset_max_lp_entries = 5;
     d = dict_create(43);
     for (int i = 0; i < 10; i++) {
-        char m[8];
+        char m[16];
         snprintf(m, sizeof(m), "k%d", i);
         dict_add(d, m, strlen(m), &added)->v.d = i;
     }

@@ -157,7 +157,7 @@ static void fill(struct zsl *zsl, struct util_rng *rng)
 {
     assert_int_equal(zsl_init(zsl), ST_OK);
     for (int i = 0; i < 100; i++) {
-        char m[8];
+        char m[16];
 
         snprintf(m, sizeof(m), "k%02d", i);
         assert_non_null(zsl_insert(zsl, i, node_of(m), zsl_random_level(rng)));
