@@ -48,6 +48,7 @@
 #include "engine/keyspace.h"
 #include "engine/util.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd.h"
 #include "server/config.h"
 #include "server/reply.h"
@@ -65,35 +66,12 @@
 #define RERR_TOOBIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
 /* Keys of BITOP that fit on the stack before malloc. */
-#define BM_STACK_KEYS 16
 /* BITFIELD operations that fit on the stack before malloc. */
 #define BM_STACK_OPS 16
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-static void bm_key(struct client *c, int i, struct ks_key *k)
-{
-    ks_key_init(c->srv->ks, k, c->argv[i].p, c->argv[i].len);
-}
-
-/* Lookup for a read (invariant 3). Caller holds k's shard lock. */
-static struct entry **bm_lookup_read(struct client *c, const struct ks_key *k)
-{
-    struct entry **ref = ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-
-    if (ref)
-        STAT_ADD(c->w->stats.keyspace_hits, 1);
-    else
-        STAT_ADD(c->w->stats.keyspace_misses, 1);
-    return ref;
-}
-
-static struct entry **bm_lookup_write(struct client *c, const struct ks_key *k)
-{
-    return ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-}
 
 /* proto-max-bulk-len: offsets must address a byte below it. */
 static uint64_t bm_max_bytes(struct client *c)
@@ -218,9 +196,9 @@ static void setbit_cmd(struct client *c)
         reply_error(c, RERR_BITVALUE);
         return;
     }
-    bm_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = bm_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (ref && (*ref)->type != OBJ_STRING) {
         reply_err_wrongtype(c);
         goto unlock;
@@ -253,9 +231,9 @@ static void getbit_cmd(struct client *c)
         reply_error(c, RERR_BITOFFSET);
         return;
     }
-    bm_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = bm_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_int(c, 0);
     } else if ((*ref)->type != OBJ_STRING) {
@@ -286,9 +264,9 @@ static void bitcount_cmd(struct client *c)
     struct entry **ref;
     uint64_t first, last;
 
-    bm_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = bm_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_int(c, 0);
         goto unlock;
@@ -340,9 +318,9 @@ static void bitpos_cmd(struct client *c)
         reply_error(c, RERR_BITARG);
         return;
     }
-    bm_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = bm_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         /* a missing key is an endless run of zeros */
         reply_int(c, bit ? -1 : 0);
@@ -398,7 +376,7 @@ static void bitop_cmd(struct client *c)
     const struct arg *opn = &c->argv[1];
     enum bitops_op op;
     size_t nsrc = (size_t)c->argc - 3, nkeys = nsrc + 1, maxlen = 0;
-    struct ks_key kstack[BM_STACK_KEYS] = { 0 };
+    struct ks_key kstack[KEYARGS_STACK] = { 0 };
     struct ks_key *keys = kstack;
     struct bm_src *tmps = NULL;
     const unsigned char **src = NULL;
@@ -421,7 +399,7 @@ static void bitop_cmd(struct client *c)
         reply_error(c, RERR_BITOP_NOT);
         return;
     }
-    if (nkeys > BM_STACK_KEYS)
+    if (nkeys > KEYARGS_STACK)
         keys = malloc(nkeys * sizeof(*keys));
     tmps = malloc(nsrc * sizeof(*tmps));
     src = malloc(nsrc * sizeof(*src));
@@ -431,10 +409,10 @@ static void bitop_cmd(struct client *c)
         goto out;
     }
     for (size_t i = 0; i < nkeys; i++)
-        bm_key(c, 2 + (int)i, &keys[i]);
+        keyargs_one(c, 2 + (int)i, &keys[i]);
     ks_lock_keys(ks, keys, nkeys);
     for (size_t i = 0; i < nsrc; i++) {
-        struct entry **ref = bm_lookup_read(c, &keys[1 + i]);
+        struct entry **ref = keyargs_read(c, &keys[1 + i]);
 
         src[i] = NULL;
         lens[i] = 0;
@@ -448,7 +426,7 @@ static void bitop_cmd(struct client *c)
         if (lens[i] > maxlen)
             maxlen = lens[i];
     }
-    dref = bm_lookup_write(c, &keys[0]);
+    dref = keyargs_write(c, &keys[0]);
     if (maxlen == 0) {
         if (dref)
             ks_delete_ref(ks, c->db, &keys[0], dref);
@@ -589,10 +567,10 @@ static void bitfield_generic(struct client *c, int ro_cmd)
         reply_error(c, RERR_BFRO);
         goto out;
     }
-    bm_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     if (readonly) {
-        ref = bm_lookup_read(c, &k);
+        ref = keyargs_read(c, &k);
         if (ref && (*ref)->type != OBJ_STRING) {
             reply_err_wrongtype(c);
             goto unlock;
@@ -603,7 +581,7 @@ static void bitfield_generic(struct client *c, int ro_cmd)
     } else {
         struct entry *e;
 
-        ref = bm_lookup_write(c, &k);
+        ref = keyargs_write(c, &k);
         if (ref && (*ref)->type != OBJ_STRING) {
             reply_err_wrongtype(c);
             goto unlock;

@@ -44,6 +44,7 @@
 #include "engine/tlimits.h"
 #include "engine/util.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd.h"
 #include "server/config.h"
 #include "server/log.h"
@@ -68,28 +69,11 @@
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static void hash_key(struct client *c, struct ks_key *k)
-{
-    ks_key_init(c->srv->ks, k, c->argv[1].p, c->argv[1].len);
-}
-
-/* Lookup for a read command (invariant 4). Caller holds the shard lock. */
-static struct entry **lookup_read(struct client *c, const struct ks_key *k)
-{
-    struct entry **ref = ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-
-    if (ref)
-        STAT_ADD(c->w->stats.keyspace_hits, 1);
-    else
-        STAT_ADD(c->w->stats.keyspace_misses, 1);
-    return ref;
-}
-
 /* The hash of a read command's key: NULL when absent (*err = 0) or of
  * another type (WRONGTYPE replied, *err = 1). */
 static void *read_hash(struct client *c, const struct ks_key *k, int *err)
 {
-    struct entry **ref = lookup_read(c, k);
+    struct entry **ref = keyargs_read(c, k);
 
     *err = 0;
     if (!ref)
@@ -135,7 +119,7 @@ static int hw_open(struct client *c, struct hwrite *w)
     w->c = c;
     w->changed = 0;
     w->h = NULL;
-    hash_key(c, &w->k);
+    keyargs_one(c, 1, &w->k);
     server_type_limits(c->srv, &lim);
     hash_conf_init(&w->conf, &lim, ks->seed);
     ks_lock(ks, w->k.shard);
@@ -298,7 +282,7 @@ static void hget_cmd(struct client *c)
     void *h;
     int err;
 
-    hash_key(c, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     h = read_hash(c, &k, &err);
     if (!err) {
@@ -320,7 +304,7 @@ static void hmget_cmd(struct client *c)
     void *h;
     int err;
 
-    hash_key(c, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     h = read_hash(c, &k, &err);
     if (!err) {
@@ -345,7 +329,7 @@ static void field_query(struct client *c, enum hash_field_query q)
     void *h;
     int err;
 
-    hash_key(c, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     h = read_hash(c, &k, &err);
     if (!err) {
@@ -377,7 +361,7 @@ static void hlen_cmd(struct client *c)
     void *h;
     int err;
 
-    hash_key(c, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     h = read_hash(c, &k, &err);
     if (!err)
@@ -401,7 +385,7 @@ static void getall_generic(struct client *c, int what)
     void *h;
     int err;
 
-    hash_key(c, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     h = read_hash(c, &k, &err);
     if (err)
@@ -453,7 +437,7 @@ static void hdel_cmd(struct client *c)
     long deleted = 0;
     void *h;
 
-    hash_key(c, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     ref = ks_find_ref(ks, c->db, &k, c->now_ms, 0);
     if (!ref) {
@@ -613,7 +597,7 @@ static void hrandfield_cmd(struct client *c)
         }
         r.cap = hard > 0 && (uint64_t)hard < HASH_REPLY_CAP ? (size_t)hard : (size_t)HASH_REPLY_CAP;
     }
-    hash_key(c, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     h = read_hash(c, &k, &err);
     if (err)
@@ -747,7 +731,7 @@ static void hscan_cmd(struct client *c)
         reply_error(c, RERR_CURSOR);
         return;
     }
-    hash_key(c, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     h = read_hash(c, &k, &err);
     if (err)

@@ -50,6 +50,7 @@
 #include "engine/tlimits.h"
 #include "engine/util.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -60,33 +61,10 @@
 #define RERR_CORRUPT "INVALIDOBJ Corrupted HLL object detected"
 
 /* Keys of PFCOUNT / PFMERGE that fit on the stack before malloc. */
-#define PF_STACK_KEYS 16
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-static void pf_key(struct client *c, int i, struct ks_key *k)
-{
-    ks_key_init(c->srv->ks, k, c->argv[i].p, c->argv[i].len);
-}
-
-/* Lookup for a read (invariant 4). Caller holds k's shard lock. */
-static struct entry **pf_lookup_read(struct client *c, const struct ks_key *k)
-{
-    struct entry **ref = ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-
-    if (ref)
-        STAT_ADD(c->w->stats.keyspace_hits, 1);
-    else
-        STAT_ADD(c->w->stats.keyspace_misses, 1);
-    return ref;
-}
-
-static struct entry **pf_lookup_write(struct client *c, const struct ks_key *k)
-{
-    return ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-}
 
 static size_t pf_sparse_max(struct client *c)
 {
@@ -159,30 +137,6 @@ static struct hll pf_borrow_dense(struct entry *e)
     return h;
 }
 
-/* Initialises keys[] for argv[first..first + n), on the stack when n <=
- * PF_STACK_KEYS. Returns the array or NULL after replying an error. */
-static struct ks_key *pf_keys_init(struct client *c, struct ks_key *stack, size_t n, int first)
-{
-    struct ks_key *keys = stack;
-
-    if (n > PF_STACK_KEYS) {
-        keys = malloc(n * sizeof(*keys));
-        if (!keys) {
-            reply_err_nomem(c);
-            return NULL;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        pf_key(c, first + (int)i, &keys[i]);
-    return keys;
-}
-
-static void pf_keys_free(struct ks_key *keys, struct ks_key *stack)
-{
-    if (keys != stack)
-        free(keys);
-}
-
 /* ------------------------------------------------------------------------ */
 /* PFADD                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -197,9 +151,9 @@ static void pfadd_cmd(struct client *c)
     struct entry **ref;
     int updated = 0, corrupt = 0;
 
-    pf_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = pf_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (ref && pf_check(c, *ref) != 0)
         goto unlock;
     if (ref && hll_encoding_of(entry_cval(*ref)) == HLL_ENC_DENSE) {
@@ -275,9 +229,9 @@ static void pfcount_one(struct client *c)
     struct entry **ref;
     uint64_t card;
 
-    pf_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = pf_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_int(c, 0);
         goto unlock;
@@ -303,7 +257,7 @@ unlock:
 static void pfcount_cmd(struct client *c)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[PF_STACK_KEYS] = { 0 };
+    struct ks_key stack[KEYARGS_STACK] = { 0 };
     struct ks_key *keys;
     size_t n = (size_t)c->argc - 1;
     uint8_t *regs;
@@ -317,12 +271,12 @@ static void pfcount_cmd(struct client *c)
         reply_err_nomem(c);
         return;
     }
-    keys = pf_keys_init(c, stack, n, 1);
+    keys = keyargs_many(c, stack, n, 1, 1);
     if (!keys)
         goto out;
     ks_lock_keys(ks, keys, n);
     for (size_t i = 0; i < n; i++) {
-        struct entry **ref = pf_lookup_read(c, &keys[i]);
+        struct entry **ref = keyargs_read(c, &keys[i]);
 
         if (!ref)
             continue; /* a missing key is an empty HyperLogLog */
@@ -336,7 +290,7 @@ static void pfcount_cmd(struct client *c)
     reply_int(c, (long long)hll_count_regs(regs));
 unlock:
     ks_unlock_keys(ks, keys, n);
-    pf_keys_free(keys, stack);
+    keyargs_free(keys, stack);
 out:
     free(regs);
 }
@@ -349,7 +303,7 @@ out:
 static void pfmerge_cmd(struct client *c)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[PF_STACK_KEYS] = { 0 };
+    struct ks_key stack[KEYARGS_STACK] = { 0 };
     struct ks_key *keys;
     size_t n = (size_t)c->argc - 1;
     struct hll h = { NULL, 0, 0 };
@@ -362,13 +316,13 @@ static void pfmerge_cmd(struct client *c)
         reply_err_nomem(c);
         return;
     }
-    keys = pf_keys_init(c, stack, n, 1);
+    keys = keyargs_many(c, stack, n, 1, 1);
     if (!keys)
         goto out;
     ks_lock_keys(ks, keys, n);
     /* The union of every key, the destination included (invariant 2). */
     for (size_t i = 0; i < n; i++) {
-        struct entry **ref = pf_lookup_read(c, &keys[i]);
+        struct entry **ref = keyargs_read(c, &keys[i]);
 
         if (!ref)
             continue;
@@ -381,7 +335,7 @@ static void pfmerge_cmd(struct client *c)
             goto unlock;
         }
     }
-    dref = pf_lookup_write(c, &keys[0]);
+    dref = keyargs_write(c, &keys[0]);
     if (dref && hll_encoding_of(entry_cval(*dref)) == HLL_ENC_DENSE) {
         struct hll d = pf_borrow_dense(*dref);
 
@@ -412,7 +366,7 @@ static void pfmerge_cmd(struct client *c)
     hll_release(&h);
 unlock:
     ks_unlock_keys(ks, keys, n);
-    pf_keys_free(keys, stack);
+    keyargs_free(keys, stack);
 out:
     free(regs);
 }
@@ -454,9 +408,9 @@ static void pfdebug_cmd(struct client *c)
     const unsigned char *v;
     int sparse;
 
-    pf_key(c, 2, &k);
+    keyargs_one(c, 2, &k);
     ks_lock(ks, k.shard);
-    ref = pf_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (!ref) {
         reply_error(c, "ERR The specified key does not exist");
         goto unlock;

@@ -62,6 +62,7 @@
 #include "engine/util.h"
 #include "server/blocking.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd.h"
 #include "server/log.h"
 #include "server/reply.h"
@@ -86,7 +87,6 @@
 #define RERR_MAXLEN_NEG "ERR MAXLEN can't be negative"
 
 /* Keys of one command that fit on the stack before malloc. */
-#define LIST_STACK_KEYS 16
 
 /* Timeouts past this many ms (about 146,000 years) wait forever: the
  * deadline in us must not overflow. */
@@ -95,11 +95,6 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-static void list_key(struct client *c, int i, struct ks_key *k)
-{
-    ks_key_init(c->srv->ks, k, c->argv[i].p, c->argv[i].len);
-}
 
 /* list-max-listpack-size in force. */
 static int32_t list_fill(struct server *srv)
@@ -113,18 +108,14 @@ static int32_t list_fill(struct server *srv)
 /* Lookup for a read command (invariant 6). Caller holds k's shard lock. */
 static struct entry *list_lookup_read(struct client *c, const struct ks_key *k)
 {
-    struct entry *e = ks_find(c->srv->ks, c->db, k, c->now_ms);
-
-    if (e)
-        STAT_ADD(c->w->stats.keyspace_hits, 1);
-    else
-        STAT_ADD(c->w->stats.keyspace_misses, 1);
-    return e;
+    struct entry **ref = keyargs_read(c, k);
+    return ref ? *ref : NULL;
 }
 
 static struct entry *list_lookup_write(struct client *c, const struct ks_key *k)
 {
-    return ks_find(c->srv->ks, c->db, k, c->now_ms);
+    struct entry **ref = keyargs_write(c, k);
+    return ref ? *ref : NULL;
 }
 
 static struct list *list_of(const struct entry *e)
@@ -297,31 +288,6 @@ oom:
     ks_unlock(ks, k.shard);
 }
 
-/* Initialises keys[] for argv[first], argv[first + 1], ... (n keys), on the
- * stack when n <= LIST_STACK_KEYS. Returns the array (free with
- * list_keys_free) or NULL after replying an out-of-memory error. */
-static struct ks_key *list_keys_init(struct client *c, struct ks_key *stack, size_t n, int first)
-{
-    struct ks_key *keys = stack;
-
-    if (n > LIST_STACK_KEYS) {
-        keys = malloc(n * sizeof(*keys));
-        if (!keys) {
-            reply_err_nomem(c);
-            return NULL;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        list_key(c, first + (int)i, &keys[i]);
-    return keys;
-}
-
-static void list_keys_free(struct ks_key *keys, struct ks_key *stack)
-{
-    if (keys != stack)
-        free(keys);
-}
-
 /* Parses argv[i] as an integer; replies the error and returns -1 if not. */
 static int list_arg_ll(struct client *c, int i, long long *out)
 {
@@ -390,7 +356,7 @@ static int list_blk_keys(const struct ks_key *keys, int n, struct blk_key *stack
     struct blk_key *b = stack;
     int m = 0;
 
-    if (n > LIST_STACK_KEYS) {
+    if (n > KEYARGS_STACK) {
         b = malloc((size_t)n * sizeof(*b));
         if (!b)
             return -1;
@@ -427,7 +393,7 @@ static void push_generic(struct client *c, enum list_where where, int xx)
 
     for (int j = 2; j < c->argc; j++)
         bytes += c->argv[j].len;
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_write(c, &k);
     if (e && e->type != OBJ_LIST) {
@@ -509,7 +475,7 @@ static void linsert_cmd(struct client *c)
         reply_err_syntax(c);
         return;
     }
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_write(c, &k);
     if (!e) {
@@ -570,7 +536,7 @@ static void pop_generic(struct client *c, enum list_where where)
         reply_error(c, RERR_POSITIVE);
         return;
     }
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_write(c, &k);
     if (!e) {
@@ -624,7 +590,7 @@ static void llen_cmd(struct client *c)
     struct ks_key k;
     struct entry *e;
 
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_read(c, &k);
     if (!e)
@@ -646,7 +612,7 @@ static void lindex_cmd(struct client *c)
     long long index;
     struct lp_val v;
 
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_read(c, &k);
     if (!e)
@@ -674,7 +640,7 @@ static void lset_cmd(struct client *c)
     long long index;
     int rc;
 
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_write(c, &k);
     if (!e) {
@@ -713,7 +679,7 @@ static void lrange_cmd(struct client *c)
 
     if (list_arg_ll(c, 2, &start) != 0 || list_arg_ll(c, 3, &end) != 0)
         return;
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_read(c, &k);
     if (!e) {
@@ -744,7 +710,7 @@ static void ltrim_cmd(struct client *c)
 
     if (list_arg_ll(c, 2, &start) != 0 || list_arg_ll(c, 3, &end) != 0)
         return;
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_write(c, &k);
     if (!e) {
@@ -773,7 +739,7 @@ static void lrem_cmd(struct client *c)
 
     if (list_arg_ll(c, 2, &count) != 0)
         return;
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_write(c, &k);
     if (!e) {
@@ -843,7 +809,7 @@ static void lpos_cmd(struct client *c)
         rank = -rank;
         dir = LIST_HEAD;
     }
-    list_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     e = list_lookup_read(c, &k);
     if (!e) {
@@ -942,8 +908,8 @@ static void lmove_generic(struct client *c, enum list_where from, enum list_wher
     struct ks_key k[2];
     struct entry *se, *de;
 
-    list_key(c, 1, &k[0]);
-    list_key(c, 2, &k[1]);
+    keyargs_one(c, 1, &k[0]);
+    keyargs_one(c, 2, &k[1]);
     ks_lock_keys(ks, k, 2);
     se = list_lookup_write(c, &k[0]);
     if (!se) {
@@ -1096,12 +1062,12 @@ static void bpop_generic(struct client *c, int first, int n, enum list_where whe
                          int64_t timeout_ms)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[LIST_STACK_KEYS] = { 0 }, *keys; /* zeroed: silences a gcc 12 false positive */
-    struct blk_key bstack[LIST_STACK_KEYS], *bkeys = NULL;
+    struct ks_key stack[KEYARGS_STACK] = { 0 }, *keys; /* zeroed: silences a gcc 12 false positive */
+    struct blk_key bstack[KEYARGS_STACK], *bkeys = NULL;
     struct bpop_state *st;
     int nb;
 
-    keys = list_keys_init(c, stack, (size_t)n, first);
+    keys = keyargs_many(c, stack, (size_t)n, first, 1);
     if (!keys)
         return;
     ks_lock_keys(ks, keys, (size_t)n);
@@ -1124,7 +1090,7 @@ unlock:
     ks_unlock_keys(ks, keys, (size_t)n);
     if (bkeys && bkeys != bstack)
         free(bkeys);
-    list_keys_free(keys, stack);
+    keyargs_free(keys, stack);
 }
 
 /* BLPOP key [key ...] timeout */
@@ -1191,21 +1157,21 @@ static int lmpop_parse(struct client *c, int numkeys_idx, int *first, int *nkeys
 static void lmpop_cmd(struct client *c)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[LIST_STACK_KEYS] = { 0 }, *keys; /* zeroed: silences a gcc 12 false positive */
+    struct ks_key stack[KEYARGS_STACK] = { 0 }, *keys; /* zeroed: silences a gcc 12 false positive */
     enum list_where where;
     long long count;
     int first, n;
 
     if (lmpop_parse(c, 1, &first, &n, &where, &count) != 0)
         return;
-    keys = list_keys_init(c, stack, (size_t)n, first);
+    keys = keyargs_many(c, stack, (size_t)n, first, 1);
     if (!keys)
         return;
     ks_lock_keys(ks, keys, (size_t)n);
     if (!mpop_try(c, keys, n, where, count))
         reply_null_array(c);
     ks_unlock_keys(ks, keys, (size_t)n);
-    list_keys_free(keys, stack);
+    keyargs_free(keys, stack);
 }
 
 /* BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]: the
@@ -1340,8 +1306,8 @@ static void blmove_generic(struct client *c, enum list_where from, enum list_whe
     struct bmove_state *st;
     struct blk_key bk;
 
-    list_key(c, 1, &k[0]);
-    list_key(c, 2, &k[1]);
+    keyargs_one(c, 1, &k[0]);
+    keyargs_one(c, 2, &k[1]);
     ks_lock_keys(ks, k, 2);
     se = list_lookup_write(c, &k[0]);
     if (se && se->type != OBJ_LIST) {

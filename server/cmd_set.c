@@ -52,6 +52,7 @@
 #include "engine/tlimits.h"
 #include "engine/util.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd.h"
 #include "server/config.h"
 #include "server/log.h"
@@ -67,33 +68,10 @@
 #define RERR_CURSOR "ERR invalid cursor"
 
 /* Keys a multi-key command addresses on the stack before malloc. */
-#define SET_STACK_KEYS 16
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-static void key_of(struct client *c, int i, struct ks_key *k)
-{
-    ks_key_init(c->srv->ks, k, c->argv[i].p, c->argv[i].len);
-}
-
-/* Lookup for a read command (invariant 4). Caller holds k's shard lock. */
-static struct entry **lookup_read(struct client *c, const struct ks_key *k)
-{
-    struct entry **ref = ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-
-    if (ref)
-        STAT_ADD(c->w->stats.keyspace_hits, 1);
-    else
-        STAT_ADD(c->w->stats.keyspace_misses, 1);
-    return ref;
-}
-
-static struct entry **lookup_write(struct client *c, const struct ks_key *k)
-{
-    return ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-}
 
 static struct set *set_of(const struct entry *e)
 {
@@ -198,31 +176,6 @@ static void reply_whole_set(struct client *c, struct set *s)
     set_it_done(&it);
 }
 
-/* Initialises keys[] for argv[first..first+n), on the stack when n <=
- * SET_STACK_KEYS. Returns the array (free with keys_free) or NULL after
- * replying out of memory. */
-static struct ks_key *keys_init(struct client *c, struct ks_key *stack, size_t n, int first)
-{
-    struct ks_key *keys = stack;
-
-    if (n > SET_STACK_KEYS) {
-        keys = malloc(n * sizeof(*keys));
-        if (!keys) {
-            reply_err_nomem(c);
-            return NULL;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        key_of(c, first + (int)i, &keys[i]);
-    return keys;
-}
-
-static void keys_free(struct ks_key *keys, struct ks_key *stack)
-{
-    if (keys != stack)
-        free(keys);
-}
-
 /* Looks up the source sets keys[0..n) for a read (invariant 4): sets[i] is
  * the set or NULL for a missing key. Replies WRONGTYPE and returns -1 when
  * any key holds another type (all keys are looked up first, as Redis). */
@@ -231,7 +184,7 @@ static int lookup_sources(struct client *c, const struct ks_key *keys, size_t n,
     int wrong = 0;
 
     for (size_t i = 0; i < n; i++) {
-        struct entry **ref = lookup_read(c, &keys[i]);
+        struct entry **ref = keyargs_read(c, &keys[i]);
 
         sets[i] = NULL;
         if (!ref)
@@ -266,9 +219,9 @@ static void sadd_cmd(struct client *c)
     int rc = ST_OK;
 
     server_type_limits(c->srv, &lim);
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (ref && (*ref)->type != OBJ_SET) {
         reply_err_wrongtype(c);
         goto unlock;
@@ -321,9 +274,9 @@ static void srem_cmd(struct client *c)
     struct entry **ref;
     long long removed = 0;
 
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (!ref) {
         reply_int(c, 0);
     } else if ((*ref)->type != OBJ_SET) {
@@ -353,9 +306,9 @@ static void smembers_cmd(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref)
         reply_set(c, 0);
     else if ((*ref)->type != OBJ_SET)
@@ -372,9 +325,9 @@ static void sismember_cmd(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref)
         reply_int(c, 0);
     else if ((*ref)->type != OBJ_SET)
@@ -391,9 +344,9 @@ static void smismember_cmd(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (ref && (*ref)->type != OBJ_SET) {
         reply_err_wrongtype(c);
     } else {
@@ -411,9 +364,9 @@ static void scard_cmd(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref)
         reply_int(c, 0);
     else if ((*ref)->type != OBJ_SET)
@@ -446,9 +399,9 @@ static void spop_one(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (!ref) {
         reply_null(c);
     } else if ((*ref)->type != OBJ_SET) {
@@ -483,9 +436,9 @@ static void spop_count(struct client *c)
     if (arg_positive(c, 2, &count) != 0)
         return;
     server_type_limits(c->srv, &lim);
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (ref && (*ref)->type != OBJ_SET) {
         reply_err_wrongtype(c);
         goto unlock;
@@ -533,9 +486,9 @@ static void srandmember_one(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_null(c);
     } else if ((*ref)->type != OBJ_SET) {
@@ -576,9 +529,9 @@ static void srandmember_count(struct client *c)
         count = (uint64_t)-l;
         uniq = 0;
     }
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_array(c, 0);
         goto unlock;
@@ -653,11 +606,11 @@ static void smove_cmd(struct client *c)
     int rc;
 
     server_type_limits(c->srv, &lim);
-    key_of(c, 1, &keys[0]);
-    key_of(c, 2, &keys[1]);
+    keyargs_one(c, 1, &keys[0]);
+    keyargs_one(c, 2, &keys[1]);
     ks_lock_keys(ks, keys, 2);
-    sref = lookup_write(c, &keys[0]);
-    dref = lookup_write(c, &keys[1]);
+    sref = keyargs_write(c, &keys[0]);
+    dref = keyargs_write(c, &keys[1]);
     if (!sref) {
         reply_int(c, 0);
         goto unlock;
@@ -688,7 +641,7 @@ static void smove_cmd(struct client *c)
             goto unlock;
         }
         /* the insert may have moved the source's link */
-        sref = lookup_write(c, &keys[0]);
+        sref = keyargs_write(c, &keys[0]);
     } else {
         dst = set_of(*dref);
         rc = set_add(&dst, m->p, m->len, &lim, seed_of(c));
@@ -720,7 +673,7 @@ unlock:
 static void store_result(struct client *c, const struct ks_key *dst, struct set *res)
 {
     struct keyspace *ks = c->srv->ks;
-    struct entry **ref = lookup_write(c, dst);
+    struct entry **ref = keyargs_write(c, dst);
     uint64_t n = set_len(res);
     struct entry *e;
 
@@ -753,22 +706,22 @@ static void store_result(struct client *c, const struct ks_key *dst, struct set 
 static void algebra_generic(struct client *c, enum set_op op, int store)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[SET_STACK_KEYS] = { 0 };
-    struct set *sstack[SET_STACK_KEYS];
+    struct ks_key stack[KEYARGS_STACK] = { 0 };
+    struct set *sstack[KEYARGS_STACK];
     struct set **sets = sstack;
     struct type_limits lim;
     size_t nkeys = (size_t)c->argc - 1;          /* destination included */
     size_t first = store ? 1 : 0;                /* sources in keys[] */
     size_t n = nkeys - first;
-    struct ks_key *keys = keys_init(c, stack, nkeys, 1);
+    struct ks_key *keys = keyargs_many(c, stack, nkeys, 1, 1);
     struct set *res = NULL;
 
     if (!keys)
         return;
-    if (n > SET_STACK_KEYS) {
+    if (n > KEYARGS_STACK) {
         sets = malloc(n * sizeof(*sets));
         if (!sets) {
-            keys_free(keys, stack);
+            keyargs_free(keys, stack);
             reply_err_nomem(c);
             return;
         }
@@ -810,7 +763,7 @@ unlock:
     ks_unlock_keys(ks, keys, nkeys);
     if (sets != sstack)
         free(sets);
-    keys_free(keys, stack);
+    keyargs_free(keys, stack);
 }
 
 static void sinter_cmd(struct client *c)
@@ -854,8 +807,8 @@ static int emit_count(const struct set_member *m, void *ud)
 static void sintercard_cmd(struct client *c)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[SET_STACK_KEYS] = { 0 };
-    struct set *sstack[SET_STACK_KEYS];
+    struct ks_key stack[KEYARGS_STACK] = { 0 };
+    struct set *sstack[KEYARGS_STACK];
     struct set **sets = sstack;
     struct ks_key *keys;
     long long numkeys, limit = 0;
@@ -882,13 +835,13 @@ static void sintercard_cmd(struct client *c)
             return;
         }
     }
-    keys = keys_init(c, stack, (size_t)numkeys, 2);
+    keys = keyargs_many(c, stack, (size_t)numkeys, 2, 1);
     if (!keys)
         return;
-    if (numkeys > SET_STACK_KEYS) {
+    if (numkeys > KEYARGS_STACK) {
         sets = malloc((size_t)numkeys * sizeof(*sets));
         if (!sets) {
-            keys_free(keys, stack);
+            keyargs_free(keys, stack);
             reply_err_nomem(c);
             return;
         }
@@ -907,7 +860,7 @@ unlock:
     ks_unlock_keys(ks, keys, (size_t)numkeys);
     if (sets != sstack)
         free(sets);
-    keys_free(keys, stack);
+    keyargs_free(keys, stack);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -988,9 +941,9 @@ static void sscan_cmd(struct client *c)
         reply_error(c, RERR_CURSOR);
         return;
     }
-    key_of(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_array(c, 2);
         reply_bulk(c, "0", 1);

@@ -42,6 +42,7 @@
 #include "engine/tstring.h"
 #include "engine/util.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd.h"
 #include "server/config.h"
 #include "server/reply.h"
@@ -56,34 +57,10 @@
 #define RERR_NAN "ERR increment would produce NaN or Infinity"
 
 /* Keys addressed by MGET/MSET that fit on the stack before malloc. */
-#define STR_STACK_KEYS 16
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-static void str_key(struct client *c, int i, struct ks_key *k)
-{
-    ks_key_init(c->srv->ks, k, c->argv[i].p, c->argv[i].len);
-}
-
-/* Lookup for a read command (invariant 4). Caller holds k's shard lock. */
-static struct entry **str_lookup_read(struct client *c, const struct ks_key *k)
-{
-    struct entry **ref = ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-
-    if (ref)
-        STAT_ADD(c->w->stats.keyspace_hits, 1);
-    else
-        STAT_ADD(c->w->stats.keyspace_misses, 1);
-    return ref;
-}
-
-/* Lookup for a write command: no hit/miss accounting. */
-static struct entry **str_lookup_write(struct client *c, const struct ks_key *k)
-{
-    return ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-}
 
 /* Replies the bytes of string entry e (borrowed; copied into the reply). */
 static void str_reply_entry(struct client *c, const struct entry *e)
@@ -188,31 +165,6 @@ static void str_copy_free(struct str_copy *s)
     s->p = s->buf;
 }
 
-/* Initialises keys[] for argv[first], argv[first + step], ... (n keys), on
- * the stack when n <= STR_STACK_KEYS. Returns the array (free with
- * str_keys_free) or NULL after replying an out-of-memory error. */
-static struct ks_key *str_keys_init(struct client *c, struct ks_key *stack, size_t n, int first, int step)
-{
-    struct ks_key *keys = stack;
-
-    if (n > STR_STACK_KEYS) {
-        keys = malloc(n * sizeof(*keys));
-        if (!keys) {
-            reply_err_nomem(c);
-            return NULL;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        str_key(c, first + (int)i * step, &keys[i]);
-    return keys;
-}
-
-static void str_keys_free(struct ks_key *keys, struct ks_key *stack)
-{
-    if (keys != stack)
-        free(keys);
-}
-
 /* ------------------------------------------------------------------------ */
 /* GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX                           */
 /* ------------------------------------------------------------------------ */
@@ -224,9 +176,9 @@ static void get_cmd(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref)
         reply_null(c);
     else if ((*ref)->type != OBJ_STRING)
@@ -260,10 +212,10 @@ static void set_generic(struct client *c, const struct arg *val, unsigned flags,
     old.p = old.buf;
     if (str_value_too_big(c, val->len))
         return;
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     if (flags & TSTR_GET) {
-        ref = str_lookup_read(c, &k);
+        ref = keyargs_read(c, &k);
         if (ref && (*ref)->type != OBJ_STRING) {
             reply_err_wrongtype(c);
             goto unlock;
@@ -273,7 +225,7 @@ static void set_generic(struct client *c, const struct arg *val, unsigned flags,
             goto unlock;
         }
     } else {
-        ref = str_lookup_write(c, &k);
+        ref = keyargs_write(c, &k);
     }
     found = ref != NULL;
     if (((flags & TSTR_NX) && found) || ((flags & TSTR_XX) && !found)) {
@@ -362,9 +314,9 @@ static void getdel_cmd(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_null(c);
     } else if ((*ref)->type != OBJ_STRING) {
@@ -397,9 +349,9 @@ static void getex_cmd(struct client *c)
         if (r == 1)
             expi = ++j;
     }
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_null(c);
         goto unlock;
@@ -435,16 +387,16 @@ unlock:
 static void mget_cmd(struct client *c)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[STR_STACK_KEYS] = { 0 };
+    struct ks_key stack[KEYARGS_STACK] = { 0 };
     size_t n = (size_t)c->argc - 1;
-    struct ks_key *keys = str_keys_init(c, stack, n, 1, 1);
+    struct ks_key *keys = keyargs_many(c, stack, n, 1, 1);
 
     if (!keys)
         return;
     ks_lock_keys(ks, keys, n);
     reply_array(c, (long)n);
     for (size_t i = 0; i < n; i++) {
-        struct entry **ref = str_lookup_read(c, &keys[i]);
+        struct entry **ref = keyargs_read(c, &keys[i]);
 
         if (ref && (*ref)->type == OBJ_STRING)
             str_reply_entry(c, *ref);
@@ -452,7 +404,7 @@ static void mget_cmd(struct client *c)
             reply_null(c);
     }
     ks_unlock_keys(ks, keys, n);
-    str_keys_free(keys, stack);
+    keyargs_free(keys, stack);
 }
 
 /* MSET / MSETNX key value [key value ...]. With nx nothing is set when any
@@ -460,7 +412,7 @@ static void mget_cmd(struct client *c)
 static void mset_generic(struct client *c, int nx)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[STR_STACK_KEYS] = { 0 };
+    struct ks_key stack[KEYARGS_STACK] = { 0 };
     struct ks_key *keys;
     size_t n;
 
@@ -472,13 +424,13 @@ static void mset_generic(struct client *c, int nx)
     for (size_t i = 0; i < n; i++)
         if (str_value_too_big(c, c->argv[2 + 2 * i].len))
             return;
-    keys = str_keys_init(c, stack, n, 1, 2);
+    keys = keyargs_many(c, stack, n, 1, 2);
     if (!keys)
         return;
     ks_lock_keys(ks, keys, n);
     if (nx) {
         for (size_t i = 0; i < n; i++) {
-            if (str_lookup_write(c, &keys[i])) {
+            if (keyargs_write(c, &keys[i])) {
                 reply_int(c, 0);
                 goto unlock;
             }
@@ -486,7 +438,7 @@ static void mset_generic(struct client *c, int nx)
     }
     for (size_t i = 0; i < n; i++) {
         const struct arg *v = &c->argv[2 + 2 * i];
-        struct entry **ref = str_lookup_write(c, &keys[i]);
+        struct entry **ref = keyargs_write(c, &keys[i]);
 
         if (ks_set_str(ks, c->db, &keys[i], ref, v->p, v->len, -1) != ST_OK) {
             /* Keys before i are set: out of memory is not atomic. */
@@ -500,7 +452,7 @@ static void mset_generic(struct client *c, int nx)
         reply_ok(c);
 unlock:
     ks_unlock_keys(ks, keys, n);
-    str_keys_free(keys, stack);
+    keyargs_free(keys, stack);
 }
 
 static void mset_cmd(struct client *c)
@@ -542,9 +494,9 @@ static void append_cmd(struct client *c)
     char tmp[UTIL_LLSTR_SIZE];
     size_t olen;
 
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (!ref) {
         if (str_value_too_big(c, val->len))
             goto unlock;
@@ -582,9 +534,9 @@ static void strlen_cmd(struct client *c)
     struct ks_key k;
     struct entry **ref;
 
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_int(c, 0);
     } else if ((*ref)->type != OBJ_STRING) {
@@ -609,9 +561,9 @@ static void getrange_cmd(struct client *c)
 
     if (str_arg_ll(c, 2, &start) != 0 || str_arg_ll(c, 3, &end) != 0)
         return;
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_bulk(c, "", 0);
     } else if ((*ref)->type != OBJ_STRING) {
@@ -645,9 +597,9 @@ static void setrange_cmd(struct client *c)
         reply_error(c, RERR_OFFSET);
         return;
     }
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (ref) {
         char tmp[UTIL_LLSTR_SIZE];
 
@@ -704,9 +656,9 @@ static void incr_generic(struct client *c, long long incr)
     struct entry **ref;
     long long v = 0;
 
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (ref) {
         struct entry *e = *ref;
 
@@ -787,9 +739,9 @@ static void incrbyfloat_cmd(struct client *c)
     struct entry **ref;
     int n;
 
-    str_key(c, 1, &k);
+    keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = str_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (ref) {
         char tmp[UTIL_LLSTR_SIZE];
         const char *p;

@@ -53,6 +53,7 @@
 #include "engine/util.h"
 #include "server/blocking.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd.h"
 #include "server/cmd_zset.h"
 #include "server/config.h"
@@ -68,22 +69,6 @@
 /* ------------------------------------------------------------------------ */
 /* Shared helpers (cmd_zset.h)                                              */
 /* ------------------------------------------------------------------------ */
-
-struct entry **zc_lookup_read(struct client *c, const struct ks_key *k)
-{
-    struct entry **ref = ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-
-    if (ref)
-        STAT_ADD(c->w->stats.keyspace_hits, 1);
-    else
-        STAT_ADD(c->w->stats.keyspace_misses, 1);
-    return ref;
-}
-
-struct entry **zc_lookup_write(struct client *c, const struct ks_key *k)
-{
-    return ks_find_ref(c->srv->ks, c->db, k, c->now_ms, 0);
-}
 
 /* Inserts a new zset entry for k (absent) holding zs (taken). */
 int zc_insert_new(struct keyspace *ks, int db, const struct ks_key *k, void *zs)
@@ -105,7 +90,7 @@ int zc_insert_new(struct keyspace *ks, int db, const struct ks_key *k, void *zs)
 int zc_store(struct client *c, const struct ks_key *k, void *zs)
 {
     struct keyspace *ks = c->srv->ks;
-    struct entry **ref = zc_lookup_write(c, k);
+    struct entry **ref = keyargs_write(c, k);
     struct entry *e = entry_create(k->p, (uint32_t)k->len, OBJ_ZSET, ENC_PTR, sizeof(void *), -1);
 
     if (!e) {
@@ -126,7 +111,7 @@ int zc_store(struct client *c, const struct ks_key *k, void *zs)
 
 int zc_delete(struct client *c, const struct ks_key *k)
 {
-    struct entry **ref = zc_lookup_write(c, k);
+    struct entry **ref = keyargs_write(c, k);
 
     if (!ref)
         return 0;
@@ -245,29 +230,6 @@ static void zc_limits(struct client *c, struct type_limits *lim)
     server_type_limits(c->srv, lim);
 }
 
-/* Key arrays for multi-key commands. */
-struct ks_key *zc_keys_init(struct client *c, struct ks_key *stack, int n, int first)
-{
-    struct ks_key *keys = stack;
-
-    if (n > ZC_STACK_KEYS) {
-        keys = malloc((size_t)n * sizeof(*keys));
-        if (!keys) {
-            reply_err_nomem(c);
-            return NULL;
-        }
-    }
-    for (int i = 0; i < n; i++)
-        zc_key(c, first + i, &keys[i]);
-    return keys;
-}
-
-void zc_keys_free(struct ks_key *keys, struct ks_key *stack)
-{
-    if (keys != stack)
-        free(keys);
-}
-
 /* ------------------------------------------------------------------------ */
 /* ZADD ZINCRBY ZREM                                                        */
 /* ------------------------------------------------------------------------ */
@@ -345,7 +307,7 @@ static void zadd_generic(struct client *c, int in_flags)
     zc_limits(c, &lim);
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (ref) {
         if (!(zs = zc_obj(c, ref)))
             goto unlock;
@@ -436,7 +398,7 @@ static void zrem_cmd(struct client *c)
 
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (!ref) {
         reply_int(c, 0);
         goto unlock;
@@ -471,7 +433,7 @@ static void zscore_cmd(struct client *c)
 
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref)
         reply_null(c);
     else if ((zs = zc_obj(c, ref)) != NULL) {
@@ -494,7 +456,7 @@ static void zmscore_cmd(struct client *c)
 
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (ref && !(zs = zc_obj(c, ref)))
         goto unlock;
     reply_array(c, c->argc - 2);
@@ -518,7 +480,7 @@ static void zcard_cmd(struct client *c)
 
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref)
         reply_int(c, 0);
     else if ((zs = zc_obj(c, ref)) != NULL)
@@ -540,7 +502,7 @@ static void zcount_generic(struct client *c, int bylex)
         return;
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref)
         reply_int(c, 0);
     else if ((zs = zc_obj(c, ref)) != NULL)
@@ -581,7 +543,7 @@ static void zrank_generic(struct client *c, int rev)
     }
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         if (withscore)
             reply_null_array(c);
@@ -832,7 +794,7 @@ static void zrange_generic(struct client *c, int argc_start, int store, enum zr_
         zc_key(c, 1, dst);
     }
     ks_lock_keys(ks, keys, store ? 2 : 1);
-    ref = zc_lookup_read(c, src);
+    ref = keyargs_read(c, src);
     if (!ref) {
         if (store) {
             zr_begin(&o, -1);
@@ -913,7 +875,7 @@ static void zremrange_generic(struct client *c, enum zr_type type)
     }
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (!ref) {
         reply_int(c, 0);
         goto unlock;
@@ -1025,7 +987,7 @@ static void zrandmember_count(struct client *c, long long l, int withscores)
 
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_array(c, 0);
         goto unlock;
@@ -1128,7 +1090,7 @@ static void zrandmember_cmd(struct client *c)
     }
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_null(c);
     } else if ((zs = zc_obj(c, ref)) != NULL) {
@@ -1226,7 +1188,7 @@ static void zscan_cmd(struct client *c)
     }
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_read(c, &k);
+    ref = keyargs_read(c, &k);
     if (!ref) {
         reply_array(c, 2);
         reply_bulk(c, "0", 1);

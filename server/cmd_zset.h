@@ -11,6 +11,8 @@
 #ifndef STRATA_CMD_ZSET_H
 #define STRATA_CMD_ZSET_H
 
+#include "server/keyargs.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,10 +20,7 @@
 #include "engine/t_zset.h"
 #include "server/client.h"
 
-/* Lookups: read ones count keyspace_hits / keyspace_misses as Redis's
- * lookupKeyRead does; write ones do not. Return the link or NULL. */
-struct entry **zc_lookup_read(struct client *c, const struct ks_key *k);
-struct entry **zc_lookup_write(struct client *c, const struct ks_key *k);
+/* Lookups are keyargs_read / keyargs_write (server/keyargs.h). */
 
 /* Makes k hold the sorted set zs (taken), replacing whatever k held (any
  * type, its expiry dropped), as Redis's setKey; signals blocked clients.
@@ -49,7 +48,6 @@ static inline long zc_reply_len(const struct client *c, long n, int withscores)
 int zc_arg_long(struct client *c, int i, long long *out, const char *msg);
 
 /* Keys on the stack before malloc (ZMPOP, BZPOPMIN). */
-#define ZC_STACK_KEYS 16
 
 /* Initialises k for argv[i]. */
 void zc_key(struct client *c, int i, struct ks_key *k);
@@ -63,10 +61,6 @@ void zc_commit(struct client *c, const struct ks_key *k, struct entry **ref, voi
 /* Redis's getRangeLongFromObjectOrReply(min..LONG_MAX, msg): msg answers
  * both a non-integer and a value below min. */
 int zc_arg_range(struct client *c, int i, long long min, long long *out, const char *msg);
-/* keys[] for argv[first..first+n), on stack (ZC_STACK_KEYS) or malloc'd;
- * NULL after replying an out-of-memory error. Free with zc_keys_free. */
-struct ks_key *zc_keys_init(struct client *c, struct ks_key *stack, int n, int first);
-void zc_keys_free(struct ks_key *keys, struct ks_key *stack);
 /* Inserts a new zset entry for k (absent) holding zs (taken; freed on
  * failure). Returns 0 or ST_ENOMEM. */
 int zc_insert_new(struct keyspace *ks, int db, const struct ks_key *k, void *zs);

@@ -38,6 +38,7 @@
 #include "engine/t_zset.h"
 #include "engine/util.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd_zset.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -328,7 +329,7 @@ static void zop_generic(struct client *c, int store, enum zop op, int cardonly)
     ks_lock_keys(ks, keys, (size_t)nkeys);
 
     for (long i = 0; i < setnum; i++) {
-        struct entry **ref = zc_lookup_read(c, &keys[i]);
+        struct entry **ref = keyargs_read(c, &keys[i]);
 
         src[i].weight = 1.0;
         src[i].order = (int)i;

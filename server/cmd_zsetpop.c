@@ -36,6 +36,7 @@
 #include "engine/util.h"
 #include "server/blocking.h"
 #include "server/client.h"
+#include "server/keyargs.h"
 #include "server/cmd_zset.h"
 #include "server/log.h"
 #include "server/reply.h"
@@ -108,7 +109,7 @@ static void zpop_generic(struct client *c, int max)
         return;
     zc_key(c, 1, &k);
     ks_lock(ks, k.shard);
-    ref = zc_lookup_write(c, &k);
+    ref = keyargs_write(c, &k);
     if (!ref)
         reply_array(c, 0);
     else if (zc_obj(c, ref) == NULL)
@@ -178,18 +179,18 @@ static int zmpop_parse(struct client *c, int numkeys_idx, long long *numkeys, in
 void zmpop_cmd(struct client *c)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[ZC_STACK_KEYS], *keys;
+    struct ks_key stack[KEYARGS_STACK], *keys;
     long long numkeys, count;
     int max;
 
     if (zmpop_parse(c, 1, &numkeys, &max, &count) != 0)
         return;
-    if (!(keys = zc_keys_init(c, stack, (int)numkeys, 2)))
+    if (!(keys = keyargs_many(c, stack, (size_t)numkeys, 2, 1)))
         return;
     ks_lock_keys(ks, keys, (size_t)numkeys);
     int done = 0;
     for (int i = 0; i < numkeys && !done; i++) {
-        struct entry **ref = zc_lookup_write(c, &keys[i]);
+        struct entry **ref = keyargs_write(c, &keys[i]);
 
         if (!ref)
             continue;
@@ -200,7 +201,7 @@ void zmpop_cmd(struct client *c)
     if (!done)
         reply_null_array(c);
     ks_unlock_keys(ks, keys, (size_t)numkeys);
-    zc_keys_free(keys, stack);
+    keyargs_free(keys, stack);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -442,15 +443,15 @@ static int zc_bkeys_unique(struct blk_key *bkeys, int n)
 static void bzpop_generic(struct client *c, int first, int n, int max, long long count, int mpop, int64_t ms)
 {
     struct keyspace *ks = c->srv->ks;
-    struct ks_key stack[ZC_STACK_KEYS], *keys;
-    struct blk_key bstack[ZC_STACK_KEYS], *bkeys = bstack;
+    struct ks_key stack[KEYARGS_STACK], *keys;
+    struct blk_key bstack[KEYARGS_STACK], *bkeys = bstack;
     struct zblk_state *st;
 
-    if (!(keys = zc_keys_init(c, stack, n, first)))
+    if (!(keys = keyargs_many(c, stack, (size_t)n, first, 1)))
         return;
     ks_lock_keys(ks, keys, (size_t)n);
     for (int i = 0; i < n; i++) {
-        struct entry **ref = zc_lookup_write(c, &keys[i]);
+        struct entry **ref = keyargs_write(c, &keys[i]);
 
         if (!ref)
             continue;
@@ -459,7 +460,7 @@ static void bzpop_generic(struct client *c, int first, int n, int max, long long
         goto unlock;
     }
     st = calloc(1, sizeof(*st));
-    if (n > ZC_STACK_KEYS)
+    if (n > KEYARGS_STACK)
         bkeys = malloc((size_t)n * sizeof(*bkeys));
     if (!st || !bkeys) {
         free(st);
@@ -480,7 +481,7 @@ unlock:
     ks_unlock_keys(ks, keys, (size_t)n);
     if (bkeys != bstack)
         free(bkeys);
-    zc_keys_free(keys, stack);
+    keyargs_free(keys, stack);
 }
 
 /* BZPOPMIN / BZPOPMAX key [key ...] timeout */
