@@ -119,6 +119,7 @@ class Gen:
                (["REPLACE"] if R.random() < 0.5 else []), "generic"),
             Op(1.5, ["OBJECT"], lambda: ["OBJECT", "ENCODING", self.key()], "generic"),
             Op(0.2, ["DBSIZE"], lambda: ["DBSIZE"], "generic"),
+            Op(0.2, ["INFO"], lambda: ["INFO", "keyspace"], "generic"),
             Op(0.5, ["MEMORY"], lambda: ["MEMORY", "USAGE", self.key()], "generic"),
             Op(0.3, ["SCAN"], lambda: ["*SCAN", "SCAN", "0"] +
                (["TYPE", R.choice(["string", "hash", "list", "set", "zset"])]

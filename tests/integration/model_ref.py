@@ -17,6 +17,7 @@ Invariants the model keeps as Redis does:
      (Entry.big, mark_big); a re-created key starts compact again.
 """
 import math
+import re
 import time
 
 from model_resp import *  # noqa: F401,F403 (replies, expectations, parsing rules)
@@ -89,12 +90,18 @@ class Model:
         self.enc_seen = {}        # kind -> set of encodings observed
 
     # ---- key access
-    def get(self, key, kind):
-        """Entry's value if key holds kind; None if missing; WRONGTYPE else."""
+    def get(self, key, kind, hll_ok=False):
+        """Entry's value if key holds kind; None if missing; WRONGTYPE else.
+        An HLL is a string to Redis, but its bytes are not modelled: string
+        and bit commands on one raise Unmodelled unless hll_ok."""
         e = self.db.get(key)
         if e is None:
             return None
-        if e.kind != kind and not (kind == "string" and e.kind == "hll"):
+        if e.kind == "hll" and kind == "string":
+            if not hll_ok:
+                raise Unmodelled("%s holds an HLL" % key)
+            return e.val
+        if e.kind != kind:
             raise Reply(WRONGTYPE)
         return e.val
 
@@ -172,6 +179,21 @@ class Model:
 
     def c_dbsize(self, a):
         return len(self.db)
+
+    def c_info(self, a):
+        """INFO keyspace: db0's keys and expires counts (no db0 line when empty)."""
+        assert a[1].lower() == b"keyspace"
+        keys = len(self.db)
+        expires = sum(1 for e in self.db.values() if e.exp is not None)
+
+        def ok(r):
+            if not isinstance(r, bytes):
+                return False
+            m = re.search(rb"^db0:keys=(\d+),expires=(\d+)", r, re.M)
+            if keys == 0:
+                return m is None
+            return m is not None and (int(m.group(1)), int(m.group(2))) == (keys, expires)
+        return Pred(ok, "db0:keys=%d,expires=%d" % (keys, expires) if keys else "no db0 line")
 
     def c_memory(self, a):
         assert a[1].upper() == b"USAGE"
@@ -287,7 +309,7 @@ class Model:
         return bytes(e.val)
 
     def c_strlen(self, a):
-        v = self.get(a[1], "string")
+        v = self.get(a[1], "string", hll_ok=True)
         if v is not None and self.db[a[1]].kind == "hll":
             return Pred(lambda r: isinstance(r, int) and r > 16, "an HLL length")
         return 0 if v is None else len(v)

@@ -90,7 +90,75 @@ class ExactParser(PythonParser):
             if n == -1:
                 return NULLARRAY
             return [self.read_response() for _ in range(n)]
+        # RESP3 (after HELLO 3)
+        if byte == b"_":
+            return NULL3
+        if byte == b",":
+            return Double(rest)
+        if byte == b"%":
+            n = int(rest)
+            out = []
+            for _ in range(n):
+                out.append((self.read_response(), self.read_response()))
+            return Map(out)
+        if byte == b"~":
+            return Set3([self.read_response() for _ in range(int(rest))])
+        if byte == b"=":
+            return Verbatim(self._buffer.read(int(rest)))
+        if byte == b"#":
+            return Bool3(rest == b"t")
         raise InvalidResponse("Protocol Error: %r" % raw)
+
+
+class _Null3:
+    def __eq__(self, o):
+        return isinstance(o, _Null3)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "_"
+
+
+NULL3 = _Null3()
+
+
+class Double:
+    """A RESP3 double (its text as sent)."""
+    __slots__ = ("s",)
+
+    def __init__(self, s):
+        self.s = s
+
+    def __eq__(self, o):
+        return isinstance(o, Double) and o.s == self.s
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "," + self.s.decode()
+
+
+class Map(list):
+    """A RESP3 map: list of (key, value) pairs in the order sent."""
+
+    def __repr__(self):
+        return "%" + list.__repr__(self)
+
+
+class Set3(list):
+    def __repr__(self):
+        return "~" + list.__repr__(self)
+
+
+class Verbatim(bytes):
+    def __repr__(self):
+        return "=" + bytes.__repr__(self)
+
+
+class Bool3(int):
+    def __repr__(self):
+        return "#t" if self else "#f"
 
 
 OK = Status("OK")
@@ -180,6 +248,11 @@ class Pred(Expect):
             return None if self.fn(r) else self.describe()
         except Exception as e:  # a malformed reply
             return "%s (check raised %r)" % (self.describe(), e)
+
+
+class Unmodelled(Exception):
+    """The model cannot tell the reply (bit commands on an HLL's bytes): the
+    generator never sends such a command; a shortened replay may."""
 
 
 class Reply(Exception):
@@ -352,3 +425,122 @@ def rand_check(d, count, withvals, fmt):
     return Pred(ok, lambda: "%d %s members%s of %r" % (
         want, "distinct" if uniq else "(repeats allowed)", " with values" if withvals else "",
         sorted(members)))
+
+
+# --------------------------------------------------------------------------
+# RESP3: the shape of each command's reply, then the same reply in RESP2 form
+# --------------------------------------------------------------------------
+
+
+class _Shape(Exception):
+    pass
+
+
+def _plain(x):
+    """Arrays, bulks, integers, statuses, errors and RESP3 nulls only."""
+    if x is NULL3:
+        return None
+    if isinstance(x, (Map, Set3, Double, Verbatim, Bool3)) or x is None or x is NULLARRAY:
+        raise _Shape("no %r here (a RESP2 null or an unexpected RESP3 type)" % (x,))
+    if isinstance(x, list):
+        return [_plain(y) for y in x]
+    return x
+
+
+def _dbl(x):
+    if not isinstance(x, Double):
+        raise _Shape("a RESP3 double, not %r" % (x,))
+    return x.s
+
+
+def _bulk(x):
+    if not isinstance(x, bytes) or isinstance(x, Verbatim):
+        raise _Shape("a bulk string, not %r" % (x,))
+    return x
+
+
+def _arr(x, n=None):
+    if type(x) is not list or (n is not None and len(x) != n):
+        raise _Shape("an array%s, not %r" % (" of %d" % n if n else "", x))
+    return x
+
+
+def _scored_pairs(x):
+    """[[member, double], ...] -> flat [member, score, ...] (RESP2's form)."""
+    out = []
+    for p in _arr(x):
+        p = _arr(p, 2)
+        out += [_bulk(p[0]), _dbl(p[1])]
+    return out
+
+
+Z_RANGES = {"ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZUNION", "ZINTER",
+            "ZDIFF"}
+SET_REPLIES = {"SMEMBERS", "SINTER", "SUNION", "SDIFF"}
+
+
+def resp3_check(args, r):
+    """r: a command's reply after HELLO 3.  -> (r in RESP2 form, None) when its
+    shape is Redis's (maps, sets, doubles, verbatim text and nulls where Redis
+    sends them, nothing of the kind elsewhere), else (None, what is wrong)."""
+    name = (args[0] if isinstance(args[0], str) else args[0].decode()).upper()
+    up = [(x.encode() if isinstance(x, str) else x).upper() for x in args]
+    if isinstance(r, Err):
+        return r, None
+    try:
+        if r is NULL3:
+            return None, None
+        if name in ("ZSCORE", "ZINCRBY") or (name == "ZADD" and b"INCR" in up):
+            return _dbl(r), None
+        if name == "ZMSCORE":
+            return [None if x is NULL3 else _dbl(x) for x in _arr(r)], None
+        if name in ("ZRANK", "ZREVRANK") and b"WITHSCORE" in up:
+            p = _arr(r, 2)
+            if not isinstance(p[0], int):
+                raise _Shape("a rank")
+            return [p[0], _dbl(p[1])], None
+        if (name in Z_RANGES or name == "ZRANDMEMBER") and b"WITHSCORES" in up:
+            return _scored_pairs(r), None
+        if name in ("ZPOPMIN", "ZPOPMAX"):
+            if len(args) == 3:
+                return _scored_pairs(r), None
+            if _arr(r) == []:
+                return [], None
+            p = _arr(r, 2)
+            return [_bulk(p[0]), _dbl(p[1])], None
+        if name in ("ZMPOP", "BZMPOP"):
+            k, items = _arr(r, 2)
+            return [_bulk(k), [[m, s] for m, s in zip(*[iter(_scored_pairs(items))] * 2)]], None
+        if name in ("BZPOPMIN", "BZPOPMAX"):
+            k, m, s = _arr(r, 3)
+            return [_bulk(k), _bulk(m), _dbl(s)], None
+        if name == "HGETALL":
+            if not isinstance(r, Map):
+                raise _Shape("a map, not %r" % (r,))
+            return [x for kv in r for x in (_bulk(kv[0]), _bulk(kv[1]))], None
+        if name == "HRANDFIELD" and b"WITHVALUES" in up:
+            out = []
+            for p in _arr(r):
+                p = _arr(p, 2)
+                out += [_bulk(p[0]), _bulk(p[1])]
+            return out, None
+        if name in SET_REPLIES or (name == "SPOP" and len(args) == 3):
+            if not isinstance(r, Set3):
+                raise _Shape("a set, not %r" % (r,))
+            return [_bulk(x) for x in r], None
+        if name == "INFO":
+            if not isinstance(r, Verbatim) or not r.startswith(b"txt:"):
+                raise _Shape("verbatim text (=...txt:), not %r" % (r,))
+            return bytes(r[4:]), None
+        return _plain(r), None
+    except (_Shape, TypeError, ValueError) as e:
+        return None, "RESP3 shape: %s" % (e,)
+
+
+def nullarray_to_none(v):
+    """RESP3 has one null: the model's *-1 becomes _ like $-1."""
+    if v is NULLARRAY:
+        return None
+    if isinstance(v, list):
+        return [nullarray_to_none(x) for x in v]
+    return v
