@@ -97,6 +97,13 @@ class Gen:
             return self.r.choice(sorted(v))
         return self.r.choice(fallback)
 
+    def many(self, key, fmt, space):
+        """Up to ~150 members for a mass delete: most of the key's own, some not."""
+        v = self.val(key)
+        own = sorted(v) if v and not isinstance(v, (bytearray, list)) else []
+        out = self.r.sample(own, min(len(own), self.r.randint(20, 150)))
+        return out + [fmt % self.r.randrange(space) for _ in range(self.r.randint(1, 20))]
+
     def idx(self, n):
         """An index near or past [-(n+2), n+2)."""
         return self.r.randint(-n - 2, n + 1)
@@ -219,6 +226,8 @@ class Gen:
             Op(3, ["HRANDFIELD"], hrandfield, "hash"),
             Op(1, ["HSCAN"], hscan, "hash"),
             Op(0.15, ["HSET"], bulk, "hash"),
+            Op(0.1, ["HDEL"], lambda: (lambda k: ["HDEL", k] + self.many(k, b"b%d", 300))(self.key()),
+               "hash"),
         ]
 
     # ---- list
@@ -432,6 +441,8 @@ class Gen:
             Op(2, ["SINTERCARD"], sintercard, "set"),
             Op(1, ["SSCAN"], sscan, "set"),
             Op(0.15, ["SADD"], bulk, "set"),
+            Op(0.1, ["SREM"], lambda: (lambda k: ["SREM", k] + self.many(k, b"%d", 1800))(self.key()),
+               "set"),
         ]
 
     # ---- zset
@@ -701,6 +712,8 @@ class Gen:
             Op(1, ["ZINTERCARD"], zintercard, "zset"),
             Op(1, ["ZSCAN"], zscan, "zset"),
             Op(0.15, ["ZADD"], bulk, "zset"),
+            Op(0.1, ["ZREM"], lambda: (lambda k: ["ZREM", k] + self.many(k, b"b%d", 300))(self.key()),
+               "zset"),
         ]
         return ops
 
