@@ -88,6 +88,7 @@ except ImportError:
                      "(install the Debian package python3-redis)\n")
     sys.exit(2)
 
+import atexit
 import random
 import re
 import shutil
@@ -164,6 +165,13 @@ class Server:
                 return f.read()[-20000:]
         except OSError as e:
             return "(no log: %s)" % e
+
+    def kill(self):
+        """SIGKILL if still running (atexit safety net)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def stop(self):
         """SIGTERM; -> exit status, or "sanitizer" when the log has an ASan/UBSan
@@ -621,6 +629,17 @@ class ModelTypesTest(unittest.TestCase):
     def setUpClass(cls):
         sys.stderr.write("test_model_types: STRATA_SEED=%d STRATA_STEPS=%d\n" % (BASE_SEED, STEPS))
         cls.server = Server()
+        # unittest skips tearDownClass when setUpClass raises; atexit covers
+        # that and an interrupted run
+        atexit.register(cls.server.kill)
+        try:
+            cls.setup_probes()
+        except BaseException:
+            cls.server.stop()
+            raise
+
+    @classmethod
+    def setup_probes(cls):
         cls.conn = Conns(cls.server.port, CONNS, random.Random(BASE_SEED))
         names = sorted(set(c for f in FAMILY_CMDS.values() for c in f) | set(GENERIC_CMDS))
         info = cls.conn.call(["COMMAND", "INFO"] + names)
@@ -733,4 +752,10 @@ _add_tests()
 
 
 if __name__ == "__main__":
+    # a SIGTERM (a test driver's timeout) still runs atexit, so the server goes
+    # too; KeyboardInterrupt because unittest would catch SystemExit as an error
+
+    def _on_term(*_):
+        raise KeyboardInterrupt("SIGTERM")
+    signal.signal(signal.SIGTERM, _on_term)
     unittest.main(verbosity=2)
