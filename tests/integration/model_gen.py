@@ -128,11 +128,12 @@ class Gen:
             Op(0.2, ["DBSIZE"], lambda: ["DBSIZE"], "generic"),
             Op(0.2, ["INFO"], lambda: ["INFO", "keyspace"], "generic"),
             Op(0.5, ["MEMORY"], lambda: ["MEMORY", "USAGE", self.key()], "generic"),
-            Op(0.3, ["SCAN"], lambda: ["*SCAN", "SCAN", "0"] +
+            Op(0.3, ["SCAN"], lambda: ["*SCAN", "SCAN"] +
                (["TYPE", R.choice(["string", "hash", "list", "set", "zset"])]
                 if R.random() < 0.8 else []) +
                (["COUNT", R.choice(["2", "100"])] if R.random() < 0.5 else []) +
-               (["MATCH", "k1*"] if R.random() < 0.2 else []), "generic"),
+               (["MATCH", "k1*"] if R.random() < 0.2 else []) +
+               (["*MUT", str(R.randrange(1 << 30))] if R.random() < 0.5 else []), "generic"),
             Op(1.2, ["SET"], lambda: ["SET", self.key(), R.choice([b"str", b"12", b"", MID])],
                "generic"),
             Op(0.5, ["GET"], lambda: ["GET", self.key()], "generic"),
@@ -202,10 +203,12 @@ class Gen:
         def hscan():
             k = self.key()
             args = ["*SCAN", "HSCAN", k]
+            mut = ["*MUT", str(R.randrange(1 << 30))] if R.random() < 0.5 else []
             if R.random() < 0.3:
                 args += ["MATCH", R.choice([b"f1*", b"*2", b"f?"])]
             if R.random() < 0.5:
                 args += ["COUNT", R.choice([b"1", b"3", b"100"])]
+            args += mut
             return args
 
         return [
@@ -224,7 +227,7 @@ class Gen:
             Op(3, ["HINCRBY"], hincrby, "hash"),
             Op(3, ["HINCRBYFLOAT"], hincrbyfloat, "hash"),
             Op(3, ["HRANDFIELD"], hrandfield, "hash"),
-            Op(1, ["HSCAN"], hscan, "hash"),
+            Op(2, ["HSCAN"], hscan, "hash"),
             Op(0.15, ["HSET"], bulk, "hash"),
             Op(0.1, ["HDEL"], lambda: (lambda k: ["HDEL", k] + self.many(k, b"b%d", 300))(self.key()),
                "hash"),
@@ -416,10 +419,12 @@ class Gen:
         def sscan():
             k = self.key()
             args = ["*SCAN", "SSCAN", k]
+            mut = ["*MUT", str(R.randrange(1 << 30))] if R.random() < 0.5 else []
             if R.random() < 0.3:
                 args += ["MATCH", R.choice([b"1*", b"m*", b"?"])]
             if R.random() < 0.5:
                 args += ["COUNT", R.choice([b"1", b"3", b"100"])]
+            args += mut
             return args
 
         return [
@@ -439,7 +444,7 @@ class Gen:
             Op(1.5, ["SUNIONSTORE"], lambda: ["SUNIONSTORE"] + self.keys(2, 4), "set"),
             Op(1.5, ["SDIFFSTORE"], lambda: ["SDIFFSTORE"] + self.keys(2, 4), "set"),
             Op(2, ["SINTERCARD"], sintercard, "set"),
-            Op(1, ["SSCAN"], sscan, "set"),
+            Op(2, ["SSCAN"], sscan, "set"),
             Op(0.15, ["SADD"], bulk, "set"),
             Op(0.1, ["SREM"], lambda: (lambda k: ["SREM", k] + self.many(k, b"%d", 1800))(self.key()),
                "set"),
@@ -663,10 +668,12 @@ class Gen:
         def zscan():
             k = self.key()
             args = ["*SCAN", "ZSCAN", k]
+            mut = ["*MUT", str(R.randrange(1 << 30))] if R.random() < 0.5 else []
             if R.random() < 0.3:
                 args += ["MATCH", R.choice([b"m1*", b"*2", b"m?"])]
             if R.random() < 0.5:
                 args += ["COUNT", R.choice([b"1", b"3", b"100"])]
+            args += mut
             return args
 
         def bounds(name):
@@ -710,7 +717,7 @@ class Gen:
             Op(1, ["ZINTER"], lambda: zsetop("ZINTER"), "zset"),
             Op(1, ["ZDIFF"], lambda: zsetop("ZDIFF"), "zset"),
             Op(1, ["ZINTERCARD"], zintercard, "zset"),
-            Op(1, ["ZSCAN"], zscan, "zset"),
+            Op(2, ["ZSCAN"], zscan, "zset"),
             Op(0.15, ["ZADD"], bulk, "zset"),
             Op(0.1, ["ZREM"], lambda: (lambda k: ["ZREM", k] + self.many(k, b"b%d", 300))(self.key()),
                "zset"),

@@ -356,75 +356,122 @@ class Run:
             exp.after(got)
         return None
 
-    def kscan(self, model, a):
-        """SCAN [MATCH] [COUNT] [TYPE] cursor loop: exactly the model's keys."""
-        opts = [x.encode() if isinstance(x, str) else x for x in a[2:]]
-        want = b"TYPE" in opts and opts[opts.index(b"TYPE") + 1].decode()
-        pattern = opts[opts.index(b"MATCH") + 1] if b"MATCH" in opts else None
-        expected = {k for k, e in model.db.items()
-                    if (not want or TYPE_NAME[e.kind] == want) and
-                    (pattern is None or glob_match(pattern, k))}
+    def scan_mutation(self, kind, key, rng):
+        """A write on the scanned key (or, for SCAN, on the keyspace)."""
+        if kind == "keys":
+            k = rng.choice(KEYS)
+            return ["DEL", k] if rng.random() < 0.5 else ["SET", k, "x"]
+        if kind == "set":
+            m = rng.choice([b"%d" % rng.randrange(40), b"m%d" % rng.randrange(10),
+                            b"%d" % rng.randrange(1000, 1800), b"s%d" % rng.randrange(400)])
+            return [rng.choice(["SADD", "SREM"]), key, m]
+        m = rng.choice([b"f%d" % rng.randrange(30), b"b%d" % rng.randrange(300),
+                        b"m%d" % rng.randrange(30)])
+        if kind == "hash":
+            return ["HSET", key, m, "v"] if rng.random() < 0.5 else ["HDEL", key, m]
+        return ["ZADD", key, "1", m] if rng.random() < 0.5 else ["ZREM", key, m]
+
+    def scan_loop(self, model, kind, call, parse, expect_now, rng):
+        """A full cursor loop.  Without rng: exactly the elements of expect_now()
+        (with their values).  With rng, a write on the same key or keyspace
+        goes between calls: then every element present from start to end must
+        come back, and nothing that was never present."""
+        start = expect_now()
+        ever = {m: {v} for m, v in start.items()}
+        kept = set(start)
         cursor = b"0"
         seen = set()
         for _ in range(5000):
-            got = self.conn.call(["SCAN", cursor] + opts)
-            if not (isinstance(got, list) and len(got) == 2 and isinstance(got[0], bytes) and
-                    isinstance(got[1], list)):
-                return "[cursor, [keys]]", got
-            for k in got[1]:
-                if k not in expected:
-                    return "only keys of %r" % sorted(expected), got
-                seen.add(k)
+            got = call(cursor)
+            pairs = parse(got)
+            if isinstance(pairs, str):
+                return pairs, got
+            for m, v in pairs:
+                if m not in ever or (rng is None and v not in ever[m]):
+                    return ("only elements of %r" % sorted(start.items()) if rng is None else
+                            "elements that were present during the loop", got)
+                seen.add(m)
             cursor = got[0]
             if cursor == b"0":
                 break
+            if rng is not None and rng.random() < 0.7:
+                w = self.scan_mutation(kind, b"" if kind == "keys" else self.scan_key, rng)
+                res = self.execute(model, w)
+                if res is not None:
+                    return ("(%s between SCAN calls) %s" % (fmt_cmd(w), res[0]), res[1])
+                now = expect_now()
+                for m, v in now.items():
+                    ever.setdefault(m, set()).add(v)
+                kept &= set(now)
         else:
             return "a cursor loop that ends", got
-        if seen != expected:
-            return "every key of %r" % sorted(expected), "the loop returned %r" % sorted(seen)
+        if not kept <= seen:
+            return ("every element of %r" % sorted(kept), "the loop returned %r" % sorted(seen))
         return None
+
+    @staticmethod
+    def split_mut(opts):
+        if b"*MUT" in opts:
+            i = opts.index(b"*MUT")
+            return opts[:i], random.Random(int(opts[i + 1]))
+        return opts, None
+
+    def kscan(self, model, a):
+        """SCAN [MATCH] [COUNT] [TYPE] cursor loop over the model's keys."""
+        opts, rng = self.split_mut([x.encode() if isinstance(x, str) else x for x in a[1:]])
+        want = b"TYPE" in opts and opts[opts.index(b"TYPE") + 1].decode()
+        pattern = opts[opts.index(b"MATCH") + 1] if b"MATCH" in opts else None
+
+        def expect_now():
+            return {k: None for k, e in model.db.items()
+                    if (not want or TYPE_NAME[e.kind] == want) and
+                    (pattern is None or glob_match(pattern, k))}
+
+        def parse(got):
+            if not (isinstance(got, list) and len(got) == 2 and isinstance(got[0], bytes) and
+                    isinstance(got[1], list)):
+                return "[cursor, [keys]]"
+            return [(k, None) for k in got[1]]
+        return self.scan_loop(model, "keys", lambda c: self.conn.call(["SCAN", c] + opts),
+                              parse, expect_now, rng)
 
     def scan(self, model, a):
         if a[0] == "SCAN":
             return self.kscan(model, a)
         name, key = a[0], a[1].encode() if isinstance(a[1], str) else a[1]
-        opts = [x.encode() if isinstance(x, str) else x for x in a[2:]]
+        opts, rng = self.split_mut([x.encode() if isinstance(x, str) else x for x in a[2:]])
         pattern = opts[opts.index(b"MATCH") + 1] if b"MATCH" in opts else None
         kind = SCAN_KIND[name]
         try:
-            expected = model.scan_expect(kind, key, pattern)
+            model.scan_expect(kind, key, pattern)
         except Reply as rep:
             got = self.conn.call([name, key, b"0"] + opts)
             return None if got == rep.v else (repr(rep.v), got)
-        cursor = b"0"
-        seen = {}
-        for _ in range(5000):
+
+        def expect_now():
+            try:
+                return model.scan_expect(kind, key, pattern)
+            except Reply:  # a mutation cannot change the type; defensive
+                return {}
+
+        def call(cursor):
             got = self.conn.call([name, key, cursor] + opts)
             if kind == "zset" and isinstance(got, list) and len(got) == 2:
                 got = [got[0], _zodd(got[1])]
+            return got
+
+        def parse(got):
             if not (isinstance(got, list) and len(got) == 2 and isinstance(got[0], bytes) and
                     isinstance(got[1], list)):
-                return "[cursor, [elements]]", got
+                return "[cursor, [elements]]"
             items = got[1]
             if kind == "set":
-                pairs = [(m, None) for m in items]
-            else:
-                if len(items) % 2:
-                    return "an even number of items", got
-                pairs = list(zip(items[0::2], items[1::2]))
-            for m, v in pairs:
-                if m not in expected or expected[m] != v:
-                    return ("only elements of %r" % sorted(expected.items()), got)
-                seen[m] = v
-            cursor = got[0]
-            if cursor == b"0":
-                break
-        else:
-            return "a cursor loop that ends", got
-        if set(seen) != set(expected):
-            return ("every element of %r" % sorted(expected),
-                    "the loop returned %r" % sorted(seen))
-        return None
+                return [(m, None) for m in items]
+            if len(items) % 2:
+                return "an even number of items"
+            return list(zip(items[0::2], items[1::2]))
+        self.scan_key = key
+        return self.scan_loop(model, kind, call, parse, expect_now, rng)
 
     def final_sweep(self, model):
         """Commands that read every key back whole, checked like the others."""
