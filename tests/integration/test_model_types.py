@@ -5,7 +5,7 @@ For each family (hash, list, set, zset, bitmap, hll) it sends tens of
 thousands of random commands to a server it starts itself and to a small
 reference model written in plain Python (dict, list, set, dict member->score
 with a sorted view, bytearray, set-of-elements for HLL), and compares every
-reply as it arrives.  A last pair of runs mixes all families on the same keys.
+reply as it arrives.  Three more runs mix all families on the same keys.
 
 What is compared
   Replies are read raw, RESP2, through redis-py's Connection with a parser of
@@ -18,18 +18,30 @@ What is compared
     - SPOP/SRANDMEMBER/HRANDFIELD/ZRANDMEMBER: members of the model, distinct
       when the count is positive, the right number, values/scores right; SPOP
       then removes what the server popped;
-    - *SCAN: a full cursor loop returns every element (and only elements that
-      match), with the right values/scores;
-    - TTL after EXPIRE (long, 100000 s): within a few seconds of the model;
-    - OBJECT ENCODING: a name valid for the type, and the large encoding once
-      a collection is past the entries threshold; in the tiny-threshold runs
-      each type must show both its compact and its large encoding;
+    - SCAN/HSCAN/SSCAN/ZSCAN: a full cursor loop returns every element (and
+      only elements that match), with the right values/scores; half the loops
+      have writes to the same key (or keyspace) between calls, and then every
+      element present throughout must come back and nothing never present;
+    - TTL after EXPIRE (long, 100000 s): within TTL_SLACK seconds of the model;
+    - OBJECT ENCODING: hash and zset exactly (listpack until past the entries
+      or value limits, then hashtable/skiplist for good; a re-created key
+      starts compact; these rules are the same in 7.0 and 7.2); list and set a
+      name valid for the type, and the large encoding past the entries limit;
+      in the tiny-threshold runs each type must show all its encodings;
+    - MEMORY USAGE: a positive integer (nil for a missing key); INFO keyspace:
+      db0's keys and expires counts equal the model's;
     - HLL: PFADD's 0/1 where it is determined (new key: 1; only known
       elements: 0), PFCOUNT within max(3, 4%) of the true cardinality, GET of
       an HLL starts with "HYLL".
   Keys are few (20) and members few (about 30) so commands collide; each run
   mixes strings and other types on the same keys (WRONGTYPE paths) with DEL,
-  EXPIRE, PERSIST, TTL, RENAME, RENAMENX, COPY, TYPE, EXISTS, DBSIZE.
+  EXPIRE, PERSIST, TTL, RENAME, RENAMENX, COPY, TYPE, EXISTS, DBSIZE.  Rare
+  bulk commands (a hundred or more members) cross the default thresholds
+  (128/512 entries, 8 KB list nodes) and mass deletions follow; values at
+  listpack's integer and string-length encoding limits are mixed in.  The
+  (sequential) commands are spread over several connections so that
+  consecutive commands on a key come from different server workers.  After
+  the random commands every key is read back whole.
   Scores and float increments are quarters (exact in binary, printed the same
   by Redis 7.0's %.17g and 7.2's shortest form).
 
