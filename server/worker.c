@@ -217,8 +217,10 @@ void worker_want_flush(struct worker *w, struct client *c)
         int ncap = w->flush_cap ? w->flush_cap * 2 : 64;
         struct client **nf = realloc(w->flush, sizeof(*nf) * (size_t)ncap);
         if (!nf) {
-            /* cannot queue: write now instead */
-            client_flush(c);
+            /* cannot queue: let epoll report the socket writable instead
+             * (flushing here could free c under its caller's feet) */
+            CLIENT_PUB(c->flags, c->flags | CLIENT_WANT_WRITE);
+            ev_set(w->loop, c->fd, EV_READ | EV_WRITE);
             return;
         }
         w->flush = nf;
