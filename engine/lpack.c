@@ -532,6 +532,7 @@ static inline void lp_key_init(struct lp_key *k, const void *s, size_t len)
 {
     k->s = s;
     k->len = len;
+    k->i = 0; /* read only when isint; set so no path sees it undefined */
     k->isint = lp_str2i64(s, len, &k->i);
 }
 
