@@ -279,9 +279,7 @@ static void execute(struct client *c)
     c->now_ms = util_time_ms();
     c->cmd_start_us = util_mono_us();
     c->errors_before = c->errors;
-    CLIENT_PUB(c->flags, c->flags | CLIENT_IN_CMD);
     e->def->proc(c);
-    CLIENT_PUB(c->flags, c->flags & ~CLIENT_IN_CMD);
     if (!(c->flags & CLIENT_SUSPENDED))
         cmd_done(c);
 }

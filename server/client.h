@@ -53,7 +53,6 @@ typedef void client_resume_fn(struct client *c, void *ud, enum resume_why why);
 #define CLIENT_AUTHED            (1u << 3)
 #define CLIENT_PENDING_WRITE     (1u << 4) /* on the worker's flush list */
 #define CLIENT_WANT_WRITE        (1u << 5) /* EPOLLOUT registered */
-#define CLIENT_IN_CMD            (1u << 6) /* inside a command's proc */
 #define CLIENT_NO_EVICT          (1u << 7)
 #define CLIENT_NO_TOUCH          (1u << 8)
 
