@@ -378,15 +378,14 @@ uint64_t dict_scan(struct dict *d, uint64_t v, dict_scan_fn *fn, void *ud)
     return v;
 }
 
-struct dict_node *dict_random(struct dict *d, uint64_t (*rnd)(void *), void *ud)
+/* A non-empty bucket chosen uniformly, then a node of its chain; *chain is
+ * the chain's length. */
+static struct dict_node *random_in_chain(struct dict *d, uint64_t (*rnd)(void *), void *ud, unsigned *chain)
 {
     struct dict_node *head = NULL;
     unsigned len = 0, pick;
 
-    if (dict_size(d) == 0)
-        return NULL;
     rehash_step(d, 1);
-    /* a non-empty bucket chosen uniformly, then an element of its chain */
     while (!head) {
         if (rehashing(d)) {
             uint64_t s0 = d->t[0].mask + 1, s1 = d->t[1].mask + 1;
@@ -401,7 +400,28 @@ struct dict_node *dict_random(struct dict *d, uint64_t (*rnd)(void *), void *ud)
     pick = (unsigned)(rnd(ud) % len);
     while (pick--)
         head = head->next;
+    *chain = len;
     return head;
+}
+
+struct dict_node *dict_random(struct dict *d, uint64_t (*rnd)(void *), void *ud)
+{
+    unsigned chain;
+    if (dict_size(d) == 0)
+        return NULL;
+    return random_in_chain(d, rnd, ud, &chain);
+}
+
+struct dict_node *dict_random_fair(struct dict *d, uint64_t (*rnd)(void *), void *ud)
+{
+    if (dict_size(d) == 0)
+        return NULL;
+    for (;;) {
+        unsigned chain;
+        struct dict_node *n = random_in_chain(d, rnd, ud, &chain);
+        if (chain >= DICT_FAIR_CHAIN || rnd(ud) % DICT_FAIR_CHAIN < chain)
+            return n;
+    }
 }
 
 void dict_iter_init(struct dict_iter *it, struct dict *d)

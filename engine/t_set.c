@@ -683,51 +683,6 @@ uint64_t set_scan(struct set *s, uint64_t cursor, uint64_t count, set_emit_fn *f
 /* Random members                                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Length of the chain holding node n (found by its hash, in whichever
- * table holds it). */
-static unsigned chain_len(const struct dict *d, const struct dict_node *n)
-{
-    uint64_t h = ht_hash(d->seed, n->key, n->len);
-
-    for (int t = 0; t < 2; t++) {
-        const struct dict_table *tb = &d->t[t];
-        unsigned len = 0;
-        int here = 0;
-
-        if (!tb->b)
-            continue;
-        for (const struct dict_node *x = tb->b[h & tb->mask]; x; x = x->next) {
-            len++;
-            here |= x == n;
-        }
-        if (here)
-            return len;
-    }
-    return 1;
-}
-
-/* A hashtable member chosen uniformly. dict_random picks a non-empty bucket
- * uniformly and then a node of its chain, which favours nodes in short
- * chains (probability 1 / (buckets * chain length)); accepting its pick with
- * probability chain length / SET_FAIR_CHAIN makes every node equally likely
- * (1 / (buckets * SET_FAIR_CHAIN)) as long as no chain is longer than that.
- * At a load factor <= 1 chain lengths are about Poisson(<= 1): a chain of 5+
- * turns up in ~25% of 256-bucket tables (too often for a cap of 4, which a
- * flaky distribution test caught), a chain of 9+ in ~0.003%. The price is
- * about 8 / 1.4 ~ 6 tries per pick. Redis's dictGetFairRandomKey only
- * reduces the same bias, by sampling 15 keys. */
-#define SET_FAIR_CHAIN 8u
-static struct dict_node *fair_random(struct dict *d, struct util_rng *rng)
-{
-    for (;;) {
-        struct dict_node *n = dict_random(d, rng_cb, rng);
-        unsigned len = chain_len(d, n);
-
-        if (len >= SET_FAIR_CHAIN || rnd_below(rng, SET_FAIR_CHAIN) < len)
-            return n;
-    }
-}
-
 void set_random(struct set *s, struct util_rng *rng, struct set_member *m)
 {
     switch (tag_of(s)) {
@@ -735,7 +690,7 @@ void set_random(struct set *s, struct util_rng *rng, struct set_member *m)
         member_from_int(m, intset_random(is_of(s), util_rng_next(rng)));
         break;
     case SET_ENC_HT:
-        member_from_node(m, fair_random(ht_of(s), rng));
+        member_from_node(m, dict_random_fair(ht_of(s), rng_cb, rng));
         break;
     default: {
         unsigned char *lp = lp_of(s);
@@ -899,7 +854,7 @@ int set_random_distinct(struct set *s, uint64_t count, struct util_rng *rng, set
             member_from_int(&m, v);
             key = pos + 1;
         } else {
-            struct dict_node *n = fair_random(ht_of(s), rng);
+            struct dict_node *n = dict_random_fair(ht_of(s), rng_cb, rng);
 
             member_from_node(&m, n);
             key = (uint64_t)(uintptr_t)n;
@@ -933,7 +888,7 @@ void set_pop(struct set **sp, struct util_rng *rng, set_emit_fn *fn, void *ud)
     }
     case SET_ENC_HT: {
         struct dict *d = ht_of(*sp);
-        struct dict_node *n = fair_random(d, rng);
+        struct dict_node *n = dict_random_fair(d, rng_cb, rng);
 
         member_from_node(&m, n);
         fn(&m, ud);
