@@ -34,6 +34,8 @@
 #
 # Loopback only. Every server started here is killed on exit.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -80,12 +82,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A loopback port nobody listens on (the kernel picks it; a race with another
-# process is possible but start_server then fails loudly).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 # start_server NAME PORT CMD... : start in a scratch dir, wait for PING (30 s).
 # Sets the global LAST_PID.
 start_server() {
@@ -115,16 +111,6 @@ cpu_ticks() {
     # shellcheck disable=SC2086
     set -- $s
     echo $(( ${12} + ${13} ))
-}
-
-# "utime stime" ticks of a process (all threads).
-cpu_ticks_us() {
-    local s
-    s=$(cat "/proc/$1/stat")
-    s=${s##*) }
-    # shellcheck disable=SC2086
-    set -- $s
-    echo "${12} ${13}"
 }
 
 # A RESP stream of KEYSPACE SETs for the names redis-benchmark -r uses.
@@ -177,11 +163,6 @@ run_one() {
     echo "$srv $test $pipe $round $rps $cpu" >>"$OUT/samples.txt"
     cpu=${cpu%% *}
     printf '  round %d  %-6s %-3s P%-2s %12.0f rps  %7.3f CPU s/Mreq\n' "$round" "$srv" "$test" "$pipe" "$rps" "$cpu"
-}
-
-median() { # numbers on stdin
-    sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
-        else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 P_STRATA=$(free_port)

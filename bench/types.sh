@@ -67,6 +67,8 @@
 #
 # Loopback only. Every server started here is killed on exit.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -122,10 +124,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 # start_server NAME PORT CMD... : start in a scratch dir, wait for PING (30 s).
 # Sets the global LAST_PID.
 start_server() {
@@ -145,21 +143,6 @@ start_server() {
     cat "$WORK/$name.log" >&2
     exit 1
 }
-
-# "utime stime" ticks of a process (all threads): fields 14 and 15 of
-# /proc/PID/stat, counted after the parenthesised command name.
-cpu_ticks_us() {
-    local s
-    s=$(cat "/proc/$1/stat")
-    s=${s##*) }
-    # shellcheck disable=SC2086
-    set -- $s
-    echo "${12} ${13}"
-}
-
-now() { date +%s.%N; }
-
-cli() { local port=$1; shift; timeout 60 redis-cli -h 127.0.0.1 -p "$port" "$@"; }
 
 # The preload (identical for both servers): lrlist, then the leaderboards.
 python3 - "$WORK/preload.resp" "$DSIZE" "$LR_FILL" "$LB_KEYS" "$LB_MEMBERS" <<'EOF'
@@ -294,11 +277,6 @@ run_one() {
     cpu=${cpu%% *}
     printf '  round %d  %-6s %-10s P%-2s n=%-7d %12.0f rps  %7.3f CPU s/Mreq\n' "$round" "$srv" "$test" \
         "$pipe" "$n" "$rps" "$cpu"
-}
-
-median() { # numbers on stdin
-    sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
-        else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 P_STRATA=$(free_port)
