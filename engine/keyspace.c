@@ -192,6 +192,8 @@ void ks_destroy(struct keyspace **ksp)
 /* ---- locking ---- */
 
 /* Shard sets as bitmaps: at most 4096 shards = 64 words on the stack. */
+_Thread_local struct ks_defer_state ks_defer = {0, -1};
+
 #define KS_MAP_WORDS 64
 
 static void shard_map(const struct keyspace *ks, const struct ks_key *keys, size_t n, uint64_t *map)

@@ -82,13 +82,66 @@ static inline void ks_key_init(const struct keyspace *ks, struct ks_key *k, cons
     k->shard = ks->shard_bits ? (unsigned)(k->hash >> (64 - ks->shard_bits)) : 0;
 }
 
+/*
+ * Lock deferral. A worker running a pipeline of single-key commands would lock
+ * and unlock the same shard once per command; when two workers pipeline into
+ * one hot key, every handover is a futex wake-up and a cache-line migration.
+ * Between ks_defer_begin and ks_defer_end, the first shard lock this thread
+ * gives back is kept instead ("held"): a later ks_lock of the same shard takes
+ * it over for free, a ks_lock of any other shard first releases it, so a
+ * thread never waits for a shard while holding a deferred one and the
+ * ascending-order rule is kept. The caller must ks_defer_release before doing
+ * anything that may take a lock which someone holds while waiting for a shard
+ * (the server does it before every command that is not a single-key command,
+ * and at the end of each client's batch).
+ */
+struct ks_defer_state {
+    int on;
+    int held; /* shard index, or -1 */
+};
+extern _Thread_local struct ks_defer_state ks_defer;
+
+static inline void ks_defer_release(struct keyspace *ks)
+{
+    if (ks_defer.held >= 0) {
+        pthread_mutex_unlock(&ks->shards[ks_defer.held].lock);
+        ks_defer.held = -1;
+    }
+}
+
+/* Returns the previous state, for ks_defer_end (calls may nest). */
+static inline int ks_defer_begin(void)
+{
+    int was = ks_defer.on;
+    ks_defer.on = 1;
+    return was;
+}
+
+static inline void ks_defer_end(struct keyspace *ks, int was)
+{
+    if (!was)
+        ks_defer_release(ks);
+    ks_defer.on = was;
+}
+
 static inline void ks_lock(struct keyspace *ks, unsigned shard)
 {
+    if (ks_defer.held >= 0) {
+        if ((unsigned)ks_defer.held == shard) {
+            ks_defer.held = -1; /* ours already */
+            return;
+        }
+        ks_defer_release(ks);
+    }
     pthread_mutex_lock(&ks->shards[shard].lock);
 }
 
 static inline void ks_unlock(struct keyspace *ks, unsigned shard)
 {
+    if (ks_defer.on && ks_defer.held < 0) {
+        ks_defer.held = (int)shard;
+        return;
+    }
     pthread_mutex_unlock(&ks->shards[shard].lock);
 }
 

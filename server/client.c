@@ -275,6 +275,11 @@ static void execute(struct client *c)
         reject(c, e);
         return;
     }
+    /* a kept shard lock may cross only into another single-key command
+     * (see ks_defer in keyspace.h) */
+    if (!(e->def->first_key > 0 && e->def->last_key == e->def->first_key &&
+          !(e->def->flags & (CMD_ADMIN | CMD_BLOCKING | CMD_MOVABLE | CMD_PUBSUB))))
+        ks_defer_release(c->srv->ks);
     CLIENT_PUB(c->cmd, e);
     c->now_ms = util_time_ms();
     c->cmd_start_us = util_mono_us();
@@ -326,6 +331,7 @@ int client_process_input(struct client *c)
         lim.max_multibulk = RESP_UNAUTH_MULTIBULK_MAX;
         lim.unauthenticated = 1;
     }
+    int defer_was = ks_defer_begin();
     while (c->qpos < c->qlen &&
            !(c->flags & (CLIENT_SUSPENDED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
         if (pending_output(c) > OBUF_BACKPRESSURE)
@@ -366,6 +372,7 @@ int client_process_input(struct client *c)
         if (!(c->flags & CLIENT_SUSPENDED))
             c->argc = 0;
     }
+    ks_defer_end(c->srv->ks, defer_was);
     if (c->qpos == c->qlen && !(c->flags & CLIENT_SUSPENDED)) {
         CLIENT_PUB(c->qlen, 0);
         CLIENT_PUB(c->qpos, 0);

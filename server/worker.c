@@ -251,7 +251,9 @@ static void *worker_main(void *arg)
     long long hz = cfg_load(srv->cfg.hz);
     ev_timer_start(w->loop, &w->cron, util_mono_us() + 1000000 / (hz > 0 ? hz : 10));
     while (!atomic_load(&srv->shutdown_requested)) {
+        int was = ks_defer_begin();
         int n = ev_run_once(w->loop, 1000);
+        ks_defer_end(srv->ks, was);
         if (n < 0) {
             log_warn("worker %d: epoll failed: %s", w->id, strerror(errno));
             break;

@@ -951,6 +951,7 @@ struct locker {
     _Atomic int *violations;
     char (*names)[64];
     pthread_barrier_t *start;
+    int defer; /* run iterations in ks_defer batches of 1..8, as a worker does */
 };
 
 /* Each iteration locks a random, overlapping subset of the pool (2..12 keys
@@ -962,8 +963,15 @@ static void *locker_main(void *arg)
     struct util_rng rng;
     util_rng_seed(&rng, L->seed);
     pthread_barrier_wait(L->start); /* both threads contend from the first iteration */
+    int batch_left = 0, was = 0;
     for (int it = 0; it < ITERS; it++) {
-        int n = 2 + (int)(util_rng_next(&rng) % 11);
+        if (L->defer && batch_left == 0) {
+            was = ks_defer_begin();
+            batch_left = 1 + (int)(util_rng_next(&rng) % 8);
+        }
+        /* with deferral, half the iterations touch one key (the commands a
+         * kept lock may carry over to) */
+        int n = L->defer && (util_rng_next(&rng) & 1) ? 1 : 2 + (int)(util_rng_next(&rng) % 11);
         struct ks_key keys[12];
         int idx[12];
         for (int i = 0; i < n; i++) {
@@ -1002,13 +1010,16 @@ static void *locker_main(void *arg)
             if (mine[s / 64] & (1ull << (s % 64)))
                 atomic_store(&L->owner[s], 0);
         ks_unlock_keys(L->ks, keys, (size_t)n);
+        if (L->defer && --batch_left == 0)
+            ks_defer_end(L->ks, was);
     }
+    if (L->defer && batch_left > 0)
+        ks_defer_end(L->ks, was);
     return NULL;
 }
 
-static void test_lock_keys_from_two_threads_no_deadlock_no_lost_update(void **state)
+static void run_two_lockers(int defer)
 {
-    (void)state;
     /* few shards, so the two threads' sets overlap on most iterations */
     struct keyspace *ks = mkks(3, 1, 51);
     char names[POOL][64];
@@ -1022,7 +1033,8 @@ static void test_lock_keys_from_two_threads_no_deadlock_no_lost_update(void **st
     pthread_barrier_init(&start, NULL, 2);
     for (int t = 0; t < 2; t++) {
         L[t] = (struct locker){ .ks = ks, .id = t + 1, .seed = 1000 + (uint64_t)t, .owner = owner,
-                                .violations = &violations, .names = names, .start = &start };
+                                .violations = &violations, .names = names, .start = &start,
+                                .defer = defer };
         assert_int_equal(pthread_create(&th[t], NULL, locker_main, &L[t]), 0);
     }
     struct timespec deadline;
@@ -1043,6 +1055,93 @@ static void test_lock_keys_from_two_threads_no_deadlock_no_lost_update(void **st
     }
     assert_int_equal(sum, L[0].increments + L[1].increments);
     free(owner);
+    ks_destroy(&ks);
+}
+
+static void test_lock_keys_from_two_threads_no_deadlock_no_lost_update(void **state)
+{
+    (void)state;
+    run_two_lockers(0);
+}
+
+static void test_deferred_locks_from_two_threads_no_deadlock_no_lost_update(void **state)
+{
+    (void)state;
+    run_two_lockers(1);
+}
+
+struct trylock_arg {
+    struct keyspace *ks;
+    unsigned shard;
+    int rc;
+};
+
+/* pthread_mutex_trylock from another thread: EBUSY while anyone holds it */
+static void *trylock_main(void *arg)
+{
+    struct trylock_arg *a = arg;
+    a->rc = pthread_mutex_trylock(&a->ks->shards[a->shard].lock);
+    if (a->rc == 0)
+        pthread_mutex_unlock(&a->ks->shards[a->shard].lock);
+    return NULL;
+}
+
+static int held_elsewhere(struct keyspace *ks, unsigned shard)
+{
+    struct trylock_arg a = { ks, shard, -1 };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, trylock_main, &a), 0);
+    pthread_join(th, NULL);
+    return a.rc == EBUSY;
+}
+
+static void test_defer_keeps_one_lock_until_another_shard_or_the_end(void **state)
+{
+    (void)state;
+    struct keyspace *ks = mkks(4, 1, 52);
+    int was = ks_defer_begin();
+    assert_int_equal(was, 0);
+    ks_lock(ks, 3);
+    ks_unlock(ks, 3);
+    assert_int_equal(ks_defer.held, 3);
+    assert_true(held_elsewhere(ks, 3)); /* kept */
+    ks_lock(ks, 3);                     /* taken over without waiting */
+    assert_int_equal(ks_defer.held, -1);
+    ks_unlock(ks, 3);
+    ks_lock(ks, 5); /* another shard: the kept one goes first */
+    assert_false(held_elsewhere(ks, 3));
+    assert_true(held_elsewhere(ks, 5));
+    /* two locks at once: only the first given back is kept */
+    ks_lock(ks, 9);
+    ks_unlock(ks, 9);
+    ks_unlock(ks, 5);
+    assert_int_equal(ks_defer.held, 9);
+    assert_false(held_elsewhere(ks, 5));
+    /* lock_keys over several shards releases the kept one first */
+    struct ks_key keys[16];
+    char names[16][64];
+    for (int i = 0; i < 16; i++) {
+        kname(names[i], "dk", i);
+        ks_key_init(ks, &keys[i], names[i], strlen(names[i]));
+    }
+    ks_lock_keys(ks, keys, 16);
+    ks_unlock_keys(ks, keys, 16);
+    assert_true(ks_defer.held >= 0);
+    /* nested begin/end leaves the outer batch's lock alone */
+    int held = ks_defer.held;
+    int inner = ks_defer_begin();
+    assert_int_equal(inner, 1);
+    ks_defer_end(ks, inner);
+    assert_int_equal(ks_defer.held, held);
+    assert_true(held_elsewhere(ks, (unsigned)held));
+    ks_defer_end(ks, was);
+    assert_int_equal(ks_defer.held, -1);
+    assert_false(held_elsewhere(ks, (unsigned)held));
+    /* outside a batch nothing is kept */
+    ks_lock(ks, 3);
+    ks_unlock(ks, 3);
+    assert_int_equal(ks_defer.held, -1);
+    assert_false(held_elsewhere(ks, 3));
     ks_destroy(&ks);
 }
 
@@ -1145,6 +1244,8 @@ int main(void)
         cmocka_unit_test(test_random_key_finds_live_key_among_many_expired),
         cmocka_unit_test(test_lock_keys_locks_exactly_their_shards),
         cmocka_unit_test(test_lock_keys_from_two_threads_no_deadlock_no_lost_update),
+        cmocka_unit_test(test_deferred_locks_from_two_threads_no_deadlock_no_lost_update),
+        cmocka_unit_test(test_defer_keeps_one_lock_until_another_shard_or_the_end),
         cmocka_unit_test(test_rehash_cycle_shrinks_sparse_tables),
         cmocka_unit_test(test_two_keyspaces_side_by_side_share_nothing),
     };
