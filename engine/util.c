@@ -271,6 +271,17 @@ int util_d2str(char *buf, size_t buflen, double v)
     }
     if (buflen == 0)
         return 0;
+    /* Integral values below 2^53 (scores, mostly) print as %.17g prints them
+     * -- plain digits -- at a tenth of snprintf's cost. -0 keeps its sign. */
+    if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v &&
+        !(v == 0 && signbit(v))) {
+        char tmp[UTIL_LLSTR_SIZE];
+        l = util_ll2str(tmp, (long long)v);
+        if ((size_t)l + 1 > buflen)
+            return 0;
+        memcpy(buf, tmp, (size_t)l + 1);
+        return l;
+    }
     l = snprintf(buf, buflen, "%.17g", v);
     if (l < 0 || (size_t)l + 1 > buflen)
         return 0;

@@ -509,6 +509,39 @@ static void test_d2str_uses_17_significant_digits(void **st)
     d_fmt(1e20, "1e+20");
 }
 
+/* the integral fast path must print exactly what %.17g prints */
+static void test_d2str_integral_fast_path_matches_printf(void **st)
+{
+    (void)st;
+    const double edge[] = { 0.0, -0.0, 1.0, -1.0, 9007199254740991.0, -9007199254740991.0,
+                            9007199254740992.0, -9007199254740992.0, 9007199254740994.0,
+                            1e16, 1e17, -1e17, 123456789012345678.0, 4294967296.0, 1e300 };
+    char got[64], want[64];
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+        int n = util_d2str(got, sizeof(got), edge[i]);
+        snprintf(want, sizeof(want), "%.17g", edge[i]);
+        assert_string_equal(got, want);
+        assert_int_equal(n, (int)strlen(want));
+    }
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* integers of every magnitude up to 2^60, and some halves */
+        double v = (double)(int64_t)(x >> (4 + x % 60)) * ((x & 1) ? -1 : 1);
+        if (i % 7 == 0)
+            v += 0.5;
+        int n = util_d2str(got, sizeof(got), v);
+        snprintf(want, sizeof(want), "%.17g", v);
+        assert_string_equal(got, want);
+        assert_int_equal(n, (int)strlen(want));
+    }
+    /* too small a buffer: 0, as on the printf path */
+    assert_int_equal(util_d2str(got, 3, 12345.0), 0);
+    assert_int_equal(util_d2str(got, 6, 12345.0), 5);
+}
+
 static void test_d2str_spells_infinities(void **st)
 {
     (void)st;
@@ -1222,6 +1255,7 @@ int main(void)
         cmocka_unit_test(test_d2str_integers_have_no_fraction),
         cmocka_unit_test(test_d2str_uses_17_significant_digits),
         cmocka_unit_test(test_d2str_spells_infinities),
+        cmocka_unit_test(test_d2str_integral_fast_path_matches_printf),
         cmocka_unit_test(test_d2str_round_trips_through_str2d),
         cmocka_unit_test(test_glob_literal_matches_exactly),
         cmocka_unit_test(test_glob_star_matches_any_run),
