@@ -192,7 +192,7 @@ void ks_destroy(struct keyspace **ksp)
 /* ---- locking ---- */
 
 /* Shard sets as bitmaps: at most 4096 shards = 64 words on the stack. */
-_Thread_local struct ks_defer_state ks_defer = {0, -1};
+_Thread_local struct ks_defer_state ks_defer = { 0, NULL };
 
 #define KS_MAP_WORDS 64
 

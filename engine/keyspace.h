@@ -97,19 +97,22 @@ static inline void ks_key_init(const struct keyspace *ks, struct ks_key *k, cons
  */
 struct ks_defer_state {
     int on;
-    int held; /* shard index, or -1 */
+    pthread_mutex_t *held; /* the kept shard lock (of whichever keyspace), or NULL */
 };
+/* Per thread, not per keyspace: it names the mutex itself, so two keyspaces
+ * used side by side by one thread never mistake each other's shards. */
 extern _Thread_local struct ks_defer_state ks_defer;
 
-static inline void ks_defer_release(struct keyspace *ks)
+static inline void ks_defer_release(void)
 {
-    if (ks_defer.held >= 0) {
-        pthread_mutex_unlock(&ks->shards[ks_defer.held].lock);
-        ks_defer.held = -1;
+    if (ks_defer.held) {
+        pthread_mutex_unlock(ks_defer.held);
+        ks_defer.held = NULL;
     }
 }
 
-/* Returns the previous state, for ks_defer_end (calls may nest). */
+/* Returns the previous state, for ks_defer_end (calls may nest; only the
+ * outermost end releases). */
 static inline int ks_defer_begin(void)
 {
     int was = ks_defer.on;
@@ -117,29 +120,30 @@ static inline int ks_defer_begin(void)
     return was;
 }
 
-static inline void ks_defer_end(struct keyspace *ks, int was)
+static inline void ks_defer_end(int was)
 {
     if (!was)
-        ks_defer_release(ks);
+        ks_defer_release();
     ks_defer.on = was;
 }
 
 static inline void ks_lock(struct keyspace *ks, unsigned shard)
 {
-    if (ks_defer.held >= 0) {
-        if ((unsigned)ks_defer.held == shard) {
-            ks_defer.held = -1; /* ours already */
+    pthread_mutex_t *m = &ks->shards[shard].lock;
+    if (ks_defer.held) {
+        if (ks_defer.held == m) {
+            ks_defer.held = NULL; /* ours already */
             return;
         }
-        ks_defer_release(ks);
+        ks_defer_release();
     }
-    pthread_mutex_lock(&ks->shards[shard].lock);
+    pthread_mutex_lock(m);
 }
 
 static inline void ks_unlock(struct keyspace *ks, unsigned shard)
 {
-    if (ks_defer.on && ks_defer.held < 0) {
-        ks_defer.held = (int)shard;
+    if (ks_defer.on && !ks_defer.held) {
+        ks_defer.held = &ks->shards[shard].lock;
         return;
     }
     pthread_mutex_unlock(&ks->shards[shard].lock);

@@ -279,7 +279,7 @@ static void execute(struct client *c)
      * (see ks_defer in keyspace.h) */
     if (!(e->def->first_key > 0 && e->def->last_key == e->def->first_key &&
           !(e->def->flags & (CMD_ADMIN | CMD_BLOCKING | CMD_MOVABLE | CMD_PUBSUB))))
-        ks_defer_release(c->srv->ks);
+        ks_defer_release();
     CLIENT_PUB(c->cmd, e);
     c->now_ms = util_time_ms();
     c->cmd_start_us = util_mono_us();
@@ -372,7 +372,7 @@ int client_process_input(struct client *c)
         if (!(c->flags & CLIENT_SUSPENDED))
             c->argc = 0;
     }
-    ks_defer_end(c->srv->ks, defer_was);
+    ks_defer_end(defer_was);
     if (c->qpos == c->qlen && !(c->flags & CLIENT_SUSPENDED)) {
         CLIENT_PUB(c->qlen, 0);
         CLIENT_PUB(c->qpos, 0);

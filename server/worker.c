@@ -253,7 +253,7 @@ static void *worker_main(void *arg)
     while (!atomic_load(&srv->shutdown_requested)) {
         int was = ks_defer_begin();
         int n = ev_run_once(w->loop, 1000);
-        ks_defer_end(srv->ks, was);
+        ks_defer_end(was);
         if (n < 0) {
             log_warn("worker %d: epoll failed: %s", w->id, strerror(errno));
             break;

@@ -1011,10 +1011,10 @@ static void *locker_main(void *arg)
                 atomic_store(&L->owner[s], 0);
         ks_unlock_keys(L->ks, keys, (size_t)n);
         if (L->defer && --batch_left == 0)
-            ks_defer_end(L->ks, was);
+            ks_defer_end(was);
     }
     if (L->defer && batch_left > 0)
-        ks_defer_end(L->ks, was);
+        ks_defer_end(was);
     return NULL;
 }
 
@@ -1103,10 +1103,10 @@ static void test_defer_keeps_one_lock_until_another_shard_or_the_end(void **stat
     assert_int_equal(was, 0);
     ks_lock(ks, 3);
     ks_unlock(ks, 3);
-    assert_int_equal(ks_defer.held, 3);
+    assert_ptr_equal(ks_defer.held, &ks->shards[3].lock);
     assert_true(held_elsewhere(ks, 3)); /* kept */
     ks_lock(ks, 3);                     /* taken over without waiting */
-    assert_int_equal(ks_defer.held, -1);
+    assert_null(ks_defer.held);
     ks_unlock(ks, 3);
     ks_lock(ks, 5); /* another shard: the kept one goes first */
     assert_false(held_elsewhere(ks, 3));
@@ -1115,7 +1115,7 @@ static void test_defer_keeps_one_lock_until_another_shard_or_the_end(void **stat
     ks_lock(ks, 9);
     ks_unlock(ks, 9);
     ks_unlock(ks, 5);
-    assert_int_equal(ks_defer.held, 9);
+    assert_ptr_equal(ks_defer.held, &ks->shards[9].lock);
     assert_false(held_elsewhere(ks, 5));
     /* lock_keys over several shards releases the kept one first */
     struct ks_key keys[16];
@@ -1126,21 +1126,36 @@ static void test_defer_keeps_one_lock_until_another_shard_or_the_end(void **stat
     }
     ks_lock_keys(ks, keys, 16);
     ks_unlock_keys(ks, keys, 16);
-    assert_true(ks_defer.held >= 0);
+    assert_non_null(ks_defer.held);
     /* nested begin/end leaves the outer batch's lock alone */
-    int held = ks_defer.held;
+    unsigned held = 0;
+    while (held < ks->nshards && &ks->shards[held].lock != ks_defer.held)
+        held++;
+    assert_true(held < ks->nshards);
     int inner = ks_defer_begin();
     assert_int_equal(inner, 1);
-    ks_defer_end(ks, inner);
-    assert_int_equal(ks_defer.held, held);
-    assert_true(held_elsewhere(ks, (unsigned)held));
-    ks_defer_end(ks, was);
-    assert_int_equal(ks_defer.held, -1);
-    assert_false(held_elsewhere(ks, (unsigned)held));
+    ks_defer_end(inner);
+    assert_ptr_equal(ks_defer.held, &ks->shards[held].lock);
+    assert_true(held_elsewhere(ks, held));
+    ks_defer_end(was);
+    assert_null(ks_defer.held);
+    assert_false(held_elsewhere(ks, held));
+    /* two keyspaces side by side: shard 3 of one is not shard 3 of the other */
+    struct keyspace *ks2 = mkks(4, 1, 53);
+    was = ks_defer_begin();
+    ks_lock(ks, 3);
+    ks_unlock(ks, 3);
+    ks_lock(ks2, 3);
+    assert_true(held_elsewhere(ks2, 3));
+    assert_false(held_elsewhere(ks, 3));
+    ks_unlock(ks2, 3);
+    ks_defer_end(was);
+    assert_false(held_elsewhere(ks2, 3));
+    ks_destroy(&ks2);
     /* outside a batch nothing is kept */
     ks_lock(ks, 3);
     ks_unlock(ks, 3);
-    assert_int_equal(ks_defer.held, -1);
+    assert_null(ks_defer.held);
     assert_false(held_elsewhere(ks, 3));
     ks_destroy(&ks);
 }
