@@ -24,6 +24,7 @@ const char *st_strerror(int err)
     case ST_EFULL: return "resource full";
     case ST_EAGAIN: return "try again";
     case ST_ETOOBIG: return "too big";
+    case ST_EPENDING: return "pending";
     default: return "unknown error";
     }
 }

@@ -21,6 +21,7 @@ enum st_err {
     ST_EFULL = -9,       /* a bounded resource is full */
     ST_EAGAIN = -10,     /* try again later */
     ST_ETOOBIG = -11,    /* exceeds a configured size limit */
+    ST_EPENDING = -12,   /* accepted; completion comes later (engine/tier.h) */
 };
 
 /* Returns a static, human-readable name for an st_err code. */
