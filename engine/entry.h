@@ -48,7 +48,20 @@ enum obj_enc {
     ENC_RAW = 0, /* inline bytes */
     ENC_INT = 1, /* inline int64 (strings that are canonical integers) */
     ENC_PTR = 2, /* inline pointer to a type object owned by the entry */
+    ENC_TIER = 3, /* a stub: the value lives in a tier (struct entry_stub inline) */
 };
+
+/* The value of an ENC_TIER entry (a cold key): where its record is. The
+ * entry's type, expiry, access and key stay in DRAM, so TYPE, TTL, SCAN ...
+ * answer without reading the tier. 16 bytes. */
+struct entry_stub {
+    uint64_t hint;  /* the tier's location hint (engine/tier.h) */
+    uint32_t gen;   /* the record's generation */
+    uint8_t tier;   /* which tier (index in the server's tier list) */
+    uint8_t enc;    /* the encoding the value had (OBJECT ENCODING needs no fetch) */
+    uint16_t spare;
+};
+
 
 #define ENTRY_F_EXPIRE 0x01
 #define ENTRY_F_RAWSTR 0x02 /* a string changed in place (APPEND, SETRANGE, SETBIT, PFADD):
@@ -121,6 +134,16 @@ static inline int64_t entry_int(const struct entry *e)
 static inline void entry_set_int(struct entry *e, int64_t v)
 {
     memcpy(entry_val(e), &v, 8);
+}
+
+static inline void entry_stub_get(const struct entry *e, struct entry_stub *st)
+{
+    memcpy(st, entry_cval(e), sizeof(*st));
+}
+
+static inline void entry_stub_set(struct entry *e, const struct entry_stub *st)
+{
+    memcpy(entry_val(e), st, sizeof(*st));
 }
 
 /* ENC_PTR payload. */

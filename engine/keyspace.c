@@ -46,8 +46,27 @@
 
 struct lf_item {
     struct ht ht;
+    struct ks_cold_ops cold; /* drop for the table's stubs */
     struct lf_item *next;
 };
+
+static void drop_one(struct entry *e, void *ud)
+{
+    const struct ks_cold_ops *cold = ud;
+    if (e->enc == ENC_TIER)
+        cold->drop(cold->ud, e, 0);
+}
+
+/* Drops the records of every stub in ht (a table being freed). */
+static void drop_stubs(struct ht *ht, const struct ks_cold_ops *cold)
+{
+    if (!cold->drop || ht_size(ht) == 0)
+        return;
+    uint64_t cursor = 0;
+    do
+        cursor = ht_scan(ht, cursor, drop_one, (void *)cold);
+    while (cursor != 0);
+}
 
 struct ks_lazyfree {
     pthread_t thread;
@@ -71,6 +90,7 @@ static void *lazyfree_main(void *arg)
         lf->head = it->next;
         lf->busy = 1;
         pthread_mutex_unlock(&lf->lock);
+        drop_stubs(&it->ht, &it->cold);
         ht_deinit(&it->ht);
         free(it);
         pthread_mutex_lock(&lf->lock);
@@ -111,14 +131,16 @@ static void lazyfree_destroy(struct ks_lazyfree *lf)
 
 /* Takes the table's contents; frees them on the lazyfree thread, or here if
  * no item can be allocated. */
-static void lazyfree_push(struct ks_lazyfree *lf, struct ht *ht)
+static void lazyfree_push(struct ks_lazyfree *lf, struct ht *ht, const struct ks_cold_ops *cold)
 {
     struct lf_item *it = malloc(sizeof(*it));
     if (!it) {
+        drop_stubs(ht, cold);
         ht_deinit(ht);
         return;
     }
     it->ht = *ht;
+    it->cold = *cold;
     pthread_mutex_lock(&lf->lock);
     it->next = lf->head;
     lf->head = it;
@@ -151,6 +173,7 @@ struct keyspace *ks_create(const struct keyspace_conf *conf)
         if (!s->db)
             goto fail_shards;
         pthread_mutex_init(&s->lock, NULL);
+        s->lfu_rng = (ks->seed ^ (0x9E3779B97F4A7C15ull * (made + 1))) | 1;
         for (unsigned d = 0; d < ks->databases; d++)
             ht_init(&s->db[d].ht, ks->seed);
     }
@@ -158,6 +181,7 @@ struct keyspace *ks_create(const struct keyspace_conf *conf)
     if (!ks->lazyfree)
         goto fail_shards;
     ks_tick(ks, util_time_ms());
+    ks_set_access_policy(ks, 0, 10, 1);
     return ks;
 
 fail_shards:
@@ -271,6 +295,142 @@ static inline uint32_t lru_now(struct keyspace *ks)
     return atomic_load_explicit(&ks->lru_clock, memory_order_relaxed);
 }
 
+void ks_set_access_policy(struct keyspace *ks, int lfu, uint32_t log_factor, uint32_t decay_time)
+{
+    atomic_store_explicit(&ks->lfu_log_factor, log_factor, memory_order_relaxed);
+    atomic_store_explicit(&ks->lfu_decay_time, decay_time, memory_order_relaxed);
+    atomic_store_explicit(&ks->lfu, lfu, memory_order_relaxed);
+}
+
+/* Redis's LFULogIncr: the counter grows with probability 1 / ((c - init) *
+ * log_factor + 1), so 255 stands for about a million hits at factor 10. */
+static uint8_t lfu_log_incr(struct ks_shard *s, uint8_t counter, uint32_t log_factor)
+{
+    if (counter == 255)
+        return 255;
+    uint64_t x = s->lfu_rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    s->lfu_rng = x;
+    double r = (double)(x >> 11) * (1.0 / 9007199254740992.0);
+    double base = counter > KS_LFU_INIT_VAL ? counter - KS_LFU_INIT_VAL : 0;
+    double p = 1.0 / (base * log_factor + 1);
+    return r < p ? counter + 1 : counter;
+}
+
+void ks_touch(struct keyspace *ks, unsigned shard, struct entry *e)
+{
+    uint32_t now = lru_now(ks);
+    if (!atomic_load_explicit(&ks->lfu, memory_order_relaxed)) {
+        e->access = (e->access & ~KS_LRU_CLOCK_MAX) | now;
+        return;
+    }
+    uint8_t c = ks_lfu_decayed(ks, e->access);
+    c = lfu_log_incr(&ks->shards[shard], c,
+                     atomic_load_explicit(&ks->lfu_log_factor, memory_order_relaxed));
+    e->access = ((uint32_t)c << 24) | now;
+}
+
+static inline uint32_t access_new(struct keyspace *ks)
+{
+    return ((uint32_t)KS_LFU_INIT_VAL << 24) | lru_now(ks);
+}
+
+_Thread_local struct ks_cold_ctx ks_cold;
+
+void ks_set_cold_ops(struct keyspace *ks, const struct ks_cold_ops *ops)
+{
+    if (ops)
+        ks->cold = *ops;
+    else
+        memset(&ks->cold, 0, sizeof(ks->cold));
+}
+
+void ks_entry_free(struct keyspace *ks, struct entry *e)
+{
+    if (e && e->enc == ENC_TIER && ks->cold.drop)
+        ks->cold.drop(ks->cold.ud, e, 0);
+    entry_destroy(e);
+}
+
+void ks_cold_release(void)
+{
+    for (int i = 0; i < ks_cold.ntemp; i++)
+        entry_destroy(ks_cold.temp[i]);
+    ks_cold.ntemp = 0;
+}
+
+struct ks_tracked *ks_cold_take_tracked(size_t *n)
+{
+    struct ks_tracked *t = ks_cold.tracked;
+    *n = ks_cold.ntracked;
+    ks_cold.tracked = NULL;
+    ks_cold.ntracked = ks_cold.cap = 0;
+    return t;
+}
+
+/* Remembers (db, key) for the server (tier-demote-on-write); best effort. */
+static void track(int db, const char *key, uint32_t klen)
+{
+    for (size_t i = 0; i < ks_cold.ntracked; i++)
+        if (ks_cold.tracked[i].db == db && ks_cold.tracked[i].klen == klen &&
+            memcmp(ks_cold.tracked[i].key, key, klen) == 0)
+            return;
+    if (ks_cold.ntracked == ks_cold.cap) {
+        size_t ncap = ks_cold.cap ? ks_cold.cap * 2 : 8;
+        struct ks_tracked *nt = realloc(ks_cold.tracked, ncap * sizeof(*nt));
+        if (!nt)
+            return;
+        ks_cold.tracked = nt;
+        ks_cold.cap = ncap;
+    }
+    char *copy = malloc(klen ? klen : 1);
+    if (!copy)
+        return;
+    memcpy(copy, key, klen);
+    ks_cold.tracked[ks_cold.ntracked++] = (struct ks_tracked){ .db = db, .klen = klen, .key = copy };
+}
+
+/* The stub at ref was found by a lookup: fetch its value and promote or lend
+ * it (see keyspace.h). Returns the link to use, or NULL when the record is
+ * lost (the key is dropped). */
+static struct entry **cold_lookup(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref,
+                                  int flags)
+{
+    struct entry *stub = *ref, *full = NULL;
+    struct ks_shard_db *d = sdb(ks, k->shard, db);
+    if (ks->cold.fetch(ks->cold.ud, db, stub, &full) != ST_OK) {
+        ks_cold.lost++;
+        ht_unlink_ref(&d->ht, ref);
+        if (stub->flags & ENTRY_F_EXPIRE)
+            vol_adj(ks, k->shard, d, -1);
+        ks->shards[k->shard].dirty++;
+        ks_entry_free(ks, stub);
+        return NULL;
+    }
+    if (!(flags & KS_F_NOTOUCH))
+        ks_touch(ks, k->shard, full);
+    int promote = !ks_cold.readonly || ks_cold.ntemp == KS_TEMP_MAX ||
+                  (ks->cold.admit && ks->cold.admit(ks->cold.ud, stub));
+    if (!promote) {
+        /* the stub's clock moves too, so a second read soon is admitted */
+        if (!(flags & KS_F_NOTOUCH))
+            ks_touch(ks, k->shard, stub);
+        full->next = NULL;
+        ks_cold.temp[ks_cold.ntemp] = full;
+        ks_cold.lent++;
+        return &ks_cold.temp[ks_cold.ntemp++];
+    }
+    full->next = stub->next;
+    ht_replace_ref(ref, full);
+    ks_cold.promoted++;
+    if (ks->cold.drop)
+        ks->cold.drop(ks->cold.ud, stub, 1);
+    entry_destroy(stub);
+    return ref;
+}
+
 struct entry **ks_find_ref(struct keyspace *ks, int db, const struct ks_key *k, int64_t now_ms, int flags)
 {
     struct ks_shard_db *d = sdb(ks, k->shard, db);
@@ -283,18 +443,24 @@ struct entry **ks_find_ref(struct keyspace *ks, int db, const struct ks_key *k, 
         vol_adj(ks, k->shard, d, -1);
         ks->shards[k->shard].expired_keys++;
         ks->shards[k->shard].dirty++;
-        entry_destroy(e);
+        ks_entry_free(ks, e);
         return NULL;
     }
+    if (ks_cold.track)
+        track(db, k->p, (uint32_t)k->len);
+    if (e->enc == ENC_TIER && !(flags & KS_F_STUB) && ks->cold.fetch)
+        return cold_lookup(ks, db, k, ref, flags);
     if (!(flags & KS_F_NOTOUCH))
-        e->access = lru_now(ks);
+        ks_touch(ks, k->shard, e);
     return ref;
 }
 
 int ks_insert(struct keyspace *ks, int db, const struct ks_key *k, struct entry *e)
 {
     struct ks_shard_db *d = sdb(ks, k->shard, db);
-    e->access = lru_now(ks);
+    e->access = access_new(ks);
+    if (ks_cold.track)
+        track(db, k->p, (uint32_t)k->len);
     if (ht_insert(&d->ht, k->hash, e) != ST_OK)
         return ST_ENOMEM;
     if (e->flags & ENTRY_F_EXPIRE)
@@ -319,7 +485,7 @@ void ks_swap(struct keyspace *ks, int db, const struct ks_key *k, struct entry *
     struct entry *old = *ref;
     ne->next = old->next;
     ks_relink(ks, db, k, ref, old->flags, ne);
-    entry_destroy(old);
+    ks_entry_free(ks, old);
 }
 
 int ks_set_str(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref, const void *val,
@@ -354,7 +520,7 @@ int ks_set_str(struct keyspace *ks, int db, const struct ks_key *k, struct entry
         return ST_ENOMEM;
     }
     n->next = next;
-    n->access = lru_now(ks);
+    ks_touch(ks, k->shard, n);
     ks_relink(ks, db, k, ref, old_flags, n);
     return ST_OK;
 }
@@ -382,7 +548,7 @@ struct entry *ks_take_ref(struct keyspace *ks, int db, const struct ks_key *k, s
 
 void ks_delete_ref(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref)
 {
-    entry_destroy(ks_take_ref(ks, db, k, ref));
+    ks_entry_free(ks, ks_take_ref(ks, db, k, ref));
 }
 
 /* ---- whole-keyspace operations ---- */
@@ -520,7 +686,7 @@ int ks_random_key(struct keyspace *ks, int db, int64_t now_ms, uint64_t rnd, cha
         while ((e = ht_random(ht, rnd_fn, &rng)) != NULL) {
             struct ks_key k;
             ks_key_init(ks, &k, entry_key(e), e->klen);
-            if (!ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH))
+            if (!ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB))
                 continue;
             *key = malloc(e->klen ? e->klen : 1);
             if (!*key) {
@@ -555,8 +721,10 @@ void ks_flush(struct keyspace *ks, int db, int async)
             s->dirty += ht_size(&sd->ht);
             if (detached)
                 detached[nd++] = sd->ht;
-            else
-                ht_deinit(&sd->ht); /* no memory for the list: free in place */
+            else {
+                drop_stubs(&sd->ht, &ks->cold); /* no memory for the list: free in place */
+                ht_deinit(&sd->ht);
+            }
             ht_init(&sd->ht, ks->seed);
             vol_adj(ks, i, sd, -(int64_t)sd->volatile_keys);
             sd->expire_cursor = 0;
@@ -564,10 +732,12 @@ void ks_flush(struct keyspace *ks, int db, int async)
     }
     ks_unlock_all(ks);
     for (size_t i = 0; i < nd; i++) {
-        if (async)
-            lazyfree_push(ks->lazyfree, &detached[i]);
-        else
+        if (async) {
+            lazyfree_push(ks->lazyfree, &detached[i], &ks->cold);
+        } else {
+            drop_stubs(&detached[i], &ks->cold);
             ht_deinit(&detached[i]);
+        }
     }
     free(detached);
 }

@@ -39,12 +39,27 @@ struct ks_shard {
     uint64_t volatile_total;  /* sum of the dbs' volatile_keys: written under lock with
                                * relaxed atomic stores, read without the lock by the
                                * expire cycle to skip shards with nothing to expire */
+    uint64_t lfu_rng;         /* xorshift state for LFU's probabilistic increment; lock */
 } __attribute__((aligned(64)));
 
 struct keyspace_conf {
     unsigned shard_bits; /* 2^shard_bits shards, 0..12 */
     unsigned databases;  /* 1..KS_MAX_DATABASES */
     uint64_t seed;       /* hash seed; 0 picks a random one */
+};
+
+/* Cold-key callbacks; see "cold keys" below. */
+struct ks_cold_ops {
+    /* Builds stub's full entry (key, expiry, access as the stub's) from its
+     * record. ST_OK with *out owned, or an error (logged by the callee). */
+    int (*fetch)(void *ud, int db, const struct entry *stub, struct entry **out);
+    /* 1 when a read of stub should promote it (admission rule). */
+    int (*admit)(void *ud, const struct entry *stub);
+    /* stub is being destroyed (deleted, overwritten, expired, flushed): drop
+     * its record (promoted: because its value moved back to DRAM). Any
+     * thread; shard lock held or the table detached. */
+    void (*drop)(void *ud, const struct entry *stub, int promoted);
+    void *ud;
 };
 
 struct ks_lazyfree;
@@ -56,7 +71,16 @@ struct keyspace {
     uint64_t seed;
     struct ks_shard *shards;
     _Atomic uint32_t lru_clock;   /* seconds, 24 bits; advanced by ks_tick */
+    /* Access tracking (entry->access: low 24 bits = LRU clock of the last
+     * access, top 8 bits = LFU counter). With lfu set, an access decays the
+     * counter by the minutes idle / lfu_decay_time and increments it
+     * logarithmically (Redis's LFULogIncr); otherwise only the clock moves.
+     * Set by ks_set_access_policy from any thread (relaxed atomics). */
+    _Atomic int lfu;
+    _Atomic uint32_t lfu_log_factor;
+    _Atomic uint32_t lfu_decay_time;
     struct ks_lazyfree *lazyfree; /* background freeing of flushed tables */
+    struct ks_cold_ops cold;      /* set before serving; fetch NULL = no tiers */
 };
 
 /* A key as the keyspace addresses it; args borrowed, valid while p is. */
@@ -155,6 +179,91 @@ void ks_unlock_keys(struct keyspace *ks, const struct ks_key *keys, size_t n);
 /* Locks every shard (SWAPDB, FLUSHALL, DEBUG); ascending order. */
 void ks_lock_all(struct keyspace *ks);
 void ks_unlock_all(struct keyspace *ks);
+
+/* ---- access tracking (LRU clock and LFU counter in entry->access) ---- */
+
+#define KS_LRU_CLOCK_MAX ((1u << 24) - 1)
+#define KS_LFU_INIT_VAL 5
+
+/* Selects LFU counting (lfu = 1) or LRU only, with Redis's lfu-log-factor and
+ * lfu-decay-time (minutes). Entries keep their fields across a switch. */
+void ks_set_access_policy(struct keyspace *ks, int lfu, uint32_t log_factor, uint32_t decay_time);
+
+static inline uint32_t ks_lru_clock(const struct keyspace *ks)
+{
+    return atomic_load_explicit(&((struct keyspace *)ks)->lru_clock, memory_order_relaxed);
+}
+
+/* Seconds since access (an entry's access field) by the LRU clock, wrapping
+ * as Redis's estimateObjectIdleTime does. */
+static inline uint64_t ks_idle_seconds(const struct keyspace *ks, uint32_t access)
+{
+    uint32_t now = ks_lru_clock(ks) & KS_LRU_CLOCK_MAX, then = access & KS_LRU_CLOCK_MAX;
+    return now >= then ? now - then : (uint64_t)now + (KS_LRU_CLOCK_MAX - then);
+}
+
+/* The LFU counter of access after decay (not stored): Redis's LFUDecrAndReturn. */
+static inline uint8_t ks_lfu_decayed(const struct keyspace *ks, uint32_t access)
+{
+    uint8_t counter = (uint8_t)(access >> 24);
+    uint32_t decay = atomic_load_explicit(&((struct keyspace *)ks)->lfu_decay_time, memory_order_relaxed);
+    uint64_t periods = decay ? ks_idle_seconds(ks, access) / 60 / decay : 0;
+    return periods >= counter ? 0 : (uint8_t)(counter - periods);
+}
+
+/* Records an access to e (whose shard lock is held): what lookups do unless
+ * KS_F_NOTOUCH. */
+void ks_touch(struct keyspace *ks, unsigned shard, struct entry *e);
+
+/* ---- cold keys ----------------------------------------------------------
+ *
+ * A demoted key is an ENC_TIER stub in the table. ks_find_ref hands commands
+ * full entries only: a stub found by a lookup is fetched through the cold
+ * ops (under the shard lock) and then either
+ *   - promoted: the full entry replaces the stub and the record is dropped
+ *     (lookups outside read-only commands: writes promote; and reads the
+ *     admission rule lets in), or
+ *   - lent: a read-only command gets a temporary copy (a link into this
+ *     thread's ks_cold.temp[]) that ks_cold_release frees after the command;
+ *     the stub and its record stay as they were.
+ * KS_F_STUB returns the stub itself, for commands that need only the key's
+ * metadata (TYPE, TTL, EXISTS, DEL, EXPIRE ...). A record that cannot be read
+ * back (gone, damaged) makes the key a miss and drops it: never a wrong value.
+ */
+
+/* Installs (copies) ops; NULL removes them. Before any stub exists. */
+void ks_set_cold_ops(struct keyspace *ks, const struct ks_cold_ops *ops);
+
+#define KS_TEMP_MAX 64
+#define KS_F_STUB 0x2 /* return stubs as they are */
+
+struct ks_tracked {
+    int db;
+    uint32_t klen;
+    char *key; /* owned */
+};
+
+/* Per-thread cold-lookup context, set by the server around each command. */
+struct ks_cold_ctx {
+    int readonly;                     /* the running command only reads */
+    int ntemp;
+    struct entry *temp[KS_TEMP_MAX];  /* lent copies, freed by ks_cold_release */
+    int track;                        /* record the keys lookups find or inserts add */
+    size_t ntracked, cap;
+    struct ks_tracked *tracked;
+    uint64_t lent, promoted, lost;    /* counters this thread adds to (read and
+                                       * reset by their owner) */
+};
+extern _Thread_local struct ks_cold_ctx ks_cold;
+
+/* Frees the copies lent to the command that just ran. */
+void ks_cold_release(void);
+
+/* Takes the tracked keys (the caller frees each key and the array). */
+struct ks_tracked *ks_cold_take_tracked(size_t *n);
+
+/* Destroys e, dropping its record first when it is a stub. */
+void ks_entry_free(struct keyspace *ks, struct entry *e);
 
 /* Looks key up in db. An entry whose expiry is <= now_ms is deleted (lazy
  * expiry) and reported absent. Returns the link to the entry (see

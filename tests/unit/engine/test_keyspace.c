@@ -389,11 +389,47 @@ static void test_find_touches_access_clock_unless_notouch(void **state)
     struct ks_key k;
     ks_key_init(ks, &k, "k", 1);
     ks_lock(ks, k.shard);
-    assert_int_equal(ks_find(ks, 0, &k, NOW)->access, 5000);
+    /* low 24 bits: the clock; top 8: the LFU counter, which starts at 5 */
+    assert_int_equal(ks_find(ks, 0, &k, NOW)->access & KS_LRU_CLOCK_MAX, 5000);
+    assert_int_equal(ks_find(ks, 0, &k, NOW)->access >> 24, KS_LFU_INIT_VAL);
     ks_tick(ks, 6000 * 1000LL);
-    assert_int_equal((*ks_find_ref(ks, 0, &k, NOW, KS_F_NOTOUCH))->access, 5000);
-    assert_int_equal(ks_find(ks, 0, &k, NOW)->access, 6000);
+    assert_int_equal((*ks_find_ref(ks, 0, &k, NOW, KS_F_NOTOUCH))->access & KS_LRU_CLOCK_MAX, 5000);
+    assert_int_equal(ks_find(ks, 0, &k, NOW)->access & KS_LRU_CLOCK_MAX, 6000);
+    assert_int_equal(ks_idle_seconds(ks, ks_find(ks, 0, &k, NOW)->access), 0);
     ks_unlock(ks, k.shard);
+    ks_destroy(&ks);
+}
+
+static void test_lfu_counter_grows_logarithmically_and_decays(void **state)
+{
+    (void)state;
+    struct keyspace *ks = mkks(0, 1, 10);
+    ks_set_access_policy(ks, 1, 10, 1);
+    ks_tick(ks, 100000 * 1000LL);
+    set_ex(ks, 0, "hot", "v", -1, NOW);
+    set_ex(ks, 0, "warm", "v", -1, NOW);
+    struct ks_key hot, warm;
+    ks_key_init(ks, &hot, "hot", 3);
+    ks_key_init(ks, &warm, "warm", 4);
+    ks_lock(ks, 0);
+    for (int i = 0; i < 100000; i++)
+        ks_find(ks, 0, &hot, NOW);
+    for (int i = 0; i < 100; i++)
+        ks_find(ks, 0, &warm, NOW);
+    uint8_t h = ks_lfu_decayed(ks, ks_find_ref(ks, 0, &hot, NOW, KS_F_NOTOUCH)[0]->access);
+    uint8_t w = ks_lfu_decayed(ks, ks_find_ref(ks, 0, &warm, NOW, KS_F_NOTOUCH)[0]->access);
+    /* Redis's table for factor 10: ~100 hits -> ~10, ~100k hits -> ~140-200 */
+    assert_true(w > KS_LFU_INIT_VAL && w < 30);
+    assert_true(h > 100 && h < 255);
+    assert_true(h > w);
+    /* 10 idle minutes at decay 1: ten off */
+    ks_tick(ks, (100000 + 600) * 1000LL);
+    uint8_t h2 = ks_lfu_decayed(ks, ks_find_ref(ks, 0, &hot, NOW, KS_F_NOTOUCH)[0]->access);
+    assert_int_equal(h2, h - 10);
+    /* decay 0 never decays */
+    ks_set_access_policy(ks, 1, 10, 0);
+    assert_int_equal(ks_lfu_decayed(ks, ks_find_ref(ks, 0, &hot, NOW, KS_F_NOTOUCH)[0]->access), h);
+    ks_unlock(ks, 0);
     ks_destroy(&ks);
 }
 
@@ -1238,6 +1274,7 @@ int main(void)
         cmocka_unit_test(test_delete_and_take_keep_volatile_counts),
         cmocka_unit_test(test_set_expire_and_swap_keep_volatile_counts),
         cmocka_unit_test(test_find_touches_access_clock_unless_notouch),
+        cmocka_unit_test(test_lfu_counter_grows_logarithmically_and_decays),
         cmocka_unit_test(test_lazy_expiry_deletes_on_lookup_and_counts),
         cmocka_unit_test(test_set_over_expired_key_creates_fresh_key),
         cmocka_unit_test(test_expire_cycle_removes_expired_keys_without_lookups),
