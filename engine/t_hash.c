@@ -668,3 +668,13 @@ const struct obj_ops hash_obj_ops = {
     .mem = hash_mem,
     .encoding = hash_encoding,
 };
+
+unsigned char *hash_lp(const void *h)
+{
+    return is_lp(h) ? as_lp(h) : NULL;
+}
+
+void *hash_from_lp(unsigned char *lp)
+{
+    return lp;
+}

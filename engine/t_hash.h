@@ -57,6 +57,13 @@ void hash_destroy(void *h);
 /* Number of fields. */
 uint64_t hash_len(const void *h);
 
+/* The lpack of a listpack hash (borrowed), or NULL for a hashtable hash. */
+unsigned char *hash_lp(const void *h);
+
+/* The hash around lp (taken; validated by the caller: even count, no
+ * duplicate field, within the limits). Never fails. (engine/serial.c) */
+void *hash_from_lp(unsigned char *lp);
+
 /* 1 while the hash is in its compact (listpack) encoding. */
 int hash_is_lp(const void *h);
 

@@ -1254,3 +1254,23 @@ const struct obj_ops set_obj_ops = {
     .mem = ops_mem,
     .encoding = ops_encoding,
 };
+
+const void *set_blob(const struct set *s, size_t *len)
+{
+    switch (tag_of(s)) {
+    case SET_ENC_INTSET:
+        *len = intset_blob_len(is_of(s));
+        return is_of(s);
+    case SET_ENC_LISTPACK:
+        *len = lp_bytes(lp_of(s));
+        return lp_of(s);
+    default:
+        *len = 0;
+        return NULL;
+    }
+}
+
+struct set *set_from_blob(enum set_enc enc, void *blob)
+{
+    return mk(blob, enc);
+}

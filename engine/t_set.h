@@ -83,6 +83,16 @@ const char *set_encoding_name(const struct set *s);
 /* Number of members. */
 uint64_t set_len(const struct set *s);
 
+/* The single buffer of a compact set, borrowed: the intset blob
+ * (SET_ENC_INTSET, intset_blob_len bytes) or the lpack (SET_ENC_LISTPACK,
+ * lp_bytes); its size in *len. NULL for a hashtable set. (engine/serial.c) */
+const void *set_blob(const struct set *s, size_t *len);
+
+/* Wraps blob (taken: a malloc'd intset for SET_ENC_INTSET, an lpack for
+ * SET_ENC_LISTPACK) as a set. The caller has validated it (no duplicates,
+ * within the limits). Never fails; enc must not be SET_ENC_HT. */
+struct set *set_from_blob(enum set_enc enc, void *blob);
+
 /* 1 when m[0..len) is a member, else 0. */
 int set_contains(struct set *s, const void *m, size_t len);
 
