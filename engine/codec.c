@@ -227,14 +227,27 @@ static void pool_push_locked(struct codec *c, struct ctx_node **list, struct ctx
     *list = n;
 }
 
-/* A fresh node with a new context (compress: cctx), or NULL. */
-static struct ctx_node *pool_new(int compress)
+/* A compression context with the codec's sticky parameters, or NULL. */
+static ZSTD_CCtx *cctx_create(const struct codec_conf *cf)
+{
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+
+    if (cctx && (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, cf->level)) ||
+                 ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, cf->checksum ? 1 : 0)))) {
+        ZSTD_freeCCtx(cctx);
+        cctx = NULL;
+    }
+    return cctx;
+}
+
+/* A fresh node with a new context (cf: a compression one), or NULL. */
+static struct ctx_node *pool_new(const struct codec_conf *cf)
 {
     struct ctx_node *n = calloc(1, sizeof(*n));
 
     if (!n)
         return NULL;
-    n->ctx = compress ? (void *)ZSTD_createCCtx() : (void *)ZSTD_createDCtx();
+    n->ctx = cf ? (void *)cctx_create(cf) : (void *)ZSTD_createDCtx();
     if (!n->ctx) {
         free(n);
         return NULL;
@@ -476,34 +489,41 @@ static void train_backoff_locked(struct codec *c)
     c->next_ms = now_ms() + (c->conf.retrain_min_interval_ms << k);
 }
 
-/* One zstd frame of src into dst[0..cap) with cdict (or none): the size, or
- * a zstd error code (dstSize_tooSmall when it does not fit). */
-static size_t zcompress(ZSTD_CCtx *cctx, const struct codec_conf *cf, const ZSTD_CDict *cdict, void *dst,
-                        size_t cap, const void *src, size_t len)
+/* One zstd frame of src into dst[0..cap) with cdict (or none), on a context
+ * from cctx_create: the size, or a zstd error code (dstSize_tooSmall when it
+ * does not fit). Only the dictionary changes between calls; the level and
+ * checksum flag stay set. The session reset comes first because a failed
+ * compression (the common "does not fit" case) leaves the context in a stage
+ * where zstd refuses a dictionary change. The context does not keep the
+ * reference: a pooled context never points at a CDict that may be freed
+ * (invariant 2). */
+static size_t zcompress(ZSTD_CCtx *cctx, const ZSTD_CDict *cdict, void *dst, size_t cap, const void *src,
+                        size_t len)
 {
-    size_t r;
+    size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
 
-    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-    r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, cf->level);
     if (!ZSTD_isError(r))
-        r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, cf->checksum ? 1 : 0);
-    if (!ZSTD_isError(r) && cdict)
         r = ZSTD_CCtx_refCDict(cctx, cdict);
+
     if (!ZSTD_isError(r))
         r = ZSTD_compress2(cctx, dst, cap, src, len);
+    if (cdict) {
+        ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
+        ZSTD_CCtx_refCDict(cctx, NULL);
+    }
     return r;
 }
 
 /* stored/raw of the given samples compressed with cdict (or none), counting
  * a value that does not shrink as stored raw, as codec_compress does. */
-static double measure_ratio(ZSTD_CCtx *cctx, const struct codec_conf *cf, const ZSTD_CDict *cdict,
-                            void *scratch, void *const *buf, const size_t *len, const unsigned *idx, unsigned n)
+static double measure_ratio(ZSTD_CCtx *cctx, const ZSTD_CDict *cdict, void *scratch, void *const *buf,
+                            const size_t *len, const unsigned *idx, unsigned n)
 {
     uint64_t raw = 0, out = 0;
 
     for (unsigned k = 0; k < n; k++) {
         unsigned i = idx[k];
-        size_t r = zcompress(cctx, cf, cdict, scratch, len[i] - 1, buf[i], len[i]);
+        size_t r = zcompress(cctx, cdict, scratch, len[i] - 1, buf[i], len[i]);
         raw += len[i];
         out += ZSTD_isError(r) ? len[i] : r;
     }
@@ -521,7 +541,7 @@ static void train_run(struct codec *c, struct sample_set *job)
     char *cat = malloc(job->bytes ? job->bytes : 1);
     void *dict = malloc(cf->dict_size);
     void *scratch = malloc(cf->small_max ? cf->small_max : 1);
-    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    ZSTD_CCtx *cctx = cctx_create(cf);
     struct codec_dict *d = NULL;
     ZSTD_CDict *drop = NULL;
     double ratio = 0, ratio_nodict = 0;
@@ -575,8 +595,8 @@ static void train_run(struct codec *c, struct sample_set *job)
             hold[i] = i;
         nhold = n;
     }
-    ratio = measure_ratio(cctx, cf, d->cdict, scratch, job->buf, job->len, hold, nhold);
-    ratio_nodict = measure_ratio(cctx, cf, NULL, scratch, job->buf, job->len, hold, nhold);
+    ratio = measure_ratio(cctx, d->cdict, scratch, job->buf, job->len, hold, nhold);
+    ratio_nodict = measure_ratio(cctx, NULL, scratch, job->buf, job->len, hold, nhold);
 
     if (cf->on_dict && cf->on_dict(cf->ud, id, d->raw, d->len) != 0) {
         refused = 1;
@@ -788,10 +808,10 @@ int codec_compress(struct codec *c, const void *src, size_t len, void *dst, size
     pthread_mutex_unlock(&c->lock);
 
     if (!node)
-        node = pool_new(1);
+        node = pool_new(&c->conf);
     if (node && len > 1) {
         /* len - 1 bytes of room: output that is not smaller fails (inv. 5) */
-        size_t r = zcompress(node->ctx, &c->conf, d ? d->cdict : NULL, dst, len - 1, src, len);
+        size_t r = zcompress(node->ctx, d ? d->cdict : NULL, dst, len - 1, src, len);
         if (!ZSTD_isError(r) && r < len) {
             out = r;
             ok = 1;
@@ -865,7 +885,7 @@ int codec_decompress(struct codec *c, uint32_t dict_id, int raw, const void *src
     }
     node = pool_pop_locked(&c->dfree);
     pthread_mutex_unlock(&c->lock);
-    if (!node && !(node = pool_new(0)))
+    if (!node && !(node = pool_new(NULL)))
         return ST_ENOMEM;
 
     /* d and d->ddict stay valid: dictionaries live until destroy (inv. 2) */
