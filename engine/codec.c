@@ -504,7 +504,6 @@ static size_t zcompress(ZSTD_CCtx *cctx, const ZSTD_CDict *cdict, void *dst, siz
 
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_refCDict(cctx, cdict);
-
     if (!ZSTD_isError(r))
         r = ZSTD_compress2(cctx, dst, cap, src, len);
     if (cdict) {
@@ -549,7 +548,7 @@ static void train_run(struct codec *c, struct sample_set *job)
     int refused = 0;
 
     if (!sizes || !hold || !cat || !dict || !scratch || !cctx || n == 0)
-        goto fail;
+        goto no_dict;
     size_t off = 0;
     for (unsigned i = 0; i < n; i++) {
         if (n >= CODEC_HOLDOUT_MIN && i % 10 == 9) {
@@ -564,14 +563,14 @@ static void train_run(struct codec *c, struct sample_set *job)
     free(cat);
     cat = NULL;
     if (ZDICT_isError(dlen) || dlen < 8)
-        goto fail;
+        goto no_dict;
 
     pthread_mutex_lock(&c->lock);
     if (c->max_id < UINT32_MAX)
         id = ++c->max_id;
     pthread_mutex_unlock(&c->lock);
     if (id == 0)
-        goto fail;
+        goto no_dict;
     uint32_t magic = (uint32_t)((unsigned char *)dict)[0] | (uint32_t)((unsigned char *)dict)[1] << 8 |
                      (uint32_t)((unsigned char *)dict)[2] << 16 | (uint32_t)((unsigned char *)dict)[3] << 24;
     if (magic == CODEC_ZDICT_MAGIC) {
@@ -587,7 +586,7 @@ static void train_run(struct codec *c, struct sample_set *job)
     int rc = dict_new(id, dict, dlen, 1, cf->level, &d);
     dict = NULL; /* taken by dict_new */
     if (rc != ST_OK)
-        goto fail;
+        goto no_dict;
 
     /* reference ratios on the held-out samples (all of them when few) */
     if (nhold == 0) {
@@ -600,14 +599,14 @@ static void train_run(struct codec *c, struct sample_set *job)
 
     if (cf->on_dict && cf->on_dict(cf->ud, id, d->raw, d->len) != 0) {
         refused = 1;
-        goto fail;
+        goto no_dict;
     }
 
     pthread_mutex_lock(&c->lock);
     if (dict_find_locked(c, id) || dict_insert_locked(c, d) != ST_OK) {
         /* an add_dict raced us to this id, or no memory */
         pthread_mutex_unlock(&c->lock);
-        goto fail;
+        goto no_dict;
     }
     if (!c->cur || id > c->cur->id)
         drop = dict_make_cur_locked(c, d);
@@ -622,9 +621,9 @@ static void train_run(struct codec *c, struct sample_set *job)
     c->last_train_ms = now_ms();
     c->job_bytes = 0;
     pthread_mutex_unlock(&c->lock);
-    goto out;
+    goto free_work;
 
-fail:
+no_dict:
     dict_free(d);
     d = NULL;
     pthread_mutex_lock(&c->lock);
@@ -637,7 +636,7 @@ fail:
     train_backoff_locked(c);
     pthread_mutex_unlock(&c->lock);
 
-out:
+free_work:
     ZSTD_freeCDict(drop);
     ZSTD_freeCCtx(cctx);
     free(scratch);
