@@ -326,7 +326,7 @@ static void sb_test_resp(struct sb_st *t)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (!sb_resp_fails(bad[i], i == 9 ? 3 : strlen(bad[i])))
             all_fail = 0;
-    char deep[3 * 70 + 8];
+    char deep[4 * 70];
     size_t dl = 0;
     for (int i = 0; i < 70; i++) {
         memcpy(deep + dl, "*1\r\n", 4);
