@@ -239,20 +239,24 @@ struct sb_cmdstats {
  * phase. The main thread creates it, reads the counters while it runs and
  * after sb_bench_phase_join. */
 struct sb_phase {
+    /* set by the main thread before sb_bench_phase_start, read-only after */
     int load;                /* SET keys 0..keys-1 once each, in order */
     uint64_t limit;          /* load: keys; run: requests, 0 = no limit */
     int64_t deadline_ns;     /* run: no batch starts after it, 0 = none */
     unsigned pipeline;
-    _Atomic uint64_t next;   /* claimed keys (load) or requests (run) */
-    _Atomic int stop;        /* main: start no new batch */
-    _Atomic int abort;       /* main: leave now, replies outstanding or not */
-    _Atomic uint64_t printed; /* error replies printed so far */
-    _Atomic uint64_t lost;   /* connections lost in this phase */
     int64_t start_ns;
     unsigned nworkers;
+    /* shared: atomics */
+    _Atomic uint64_t next;   /* claimed keys (load) or requests (run): fetch_add */
+    _Atomic int stop;        /* main: start no new batch */
+    _Atomic int abort;       /* main: leave now, replies outstanding or not */
+    _Atomic uint64_t printed; /* error replies printed so far: fetch_add */
+    _Atomic uint64_t lost;   /* connections lost in this phase: fetch_add */
+    /* per worker: written by that worker only (single-writer atomics inside),
+     * read by main at any time */
     struct sb_cmdstats *stats; /* [nworkers * SB_NCMD], worker w's at w * SB_NCMD */
-    int64_t *last_reply_ns;    /* [nworkers], valid after join */
-    _Atomic int *finished;     /* [nworkers] set when a worker leaves */
+    _Atomic int *finished;     /* [nworkers], set (seq_cst) as a worker leaves */
+    int64_t *last_reply_ns;    /* [nworkers], written before finished; read after join */
 };
 
 struct sb_bench;

@@ -513,9 +513,11 @@ static void sb_text_line(const char *name, const struct sb_cmdstats *s, double s
 
 static void sb_report_text(const struct sb_conf *c, const struct sb_result *load, const struct sb_result *run)
 {
-    printf("strata-bench %s: %s:%s, %u clients, %u threads, pipeline %u\n", STRATA_VERSION, c->host,
+    char first[1100];
+    first[sb_key_name(first, c->key_prefix, strlen(c->key_prefix), 0)] = '\0';
+    printf("strata-bench %s: %s:%s, clients %u, threads %u, pipeline %u\n", STRATA_VERSION, c->host,
            c->port, c->clients, c->threads, c->pipeline);
-    printf("keys %llu (%s...), %s", (unsigned long long)c->keys, c->key_prefix, sb_dist_name(c->dist));
+    printf("keys %llu from %s, %s", (unsigned long long)c->keys, first, sb_dist_name(c->dist));
     if (c->dist == SB_DIST_ZIPF)
         printf(" theta %g", c->theta);
     if (c->dist == SB_DIST_HOT)
