@@ -131,15 +131,6 @@
 #include "engine/t_zset.h"
 #include "engine/util.h"
 
-/* Accessors requested from t_set.c and t_hash.c (notes/issue4-requests.md).
- * Weak references: until they exist, compact sets and hashes are rebuilt
- * member by member through the public APIs below; once they are linked, the
- * single-buffer paths are taken. */
-extern const void *set_blob(const struct set *s, size_t *len) __attribute__((weak));
-extern struct set *set_from_blob(enum set_enc enc, void *blob) __attribute__((weak));
-extern unsigned char *hash_lp(const void *h) __attribute__((weak));
-extern void *hash_from_lp(unsigned char *lp) __attribute__((weak));
-
 /* The modules' limits that tlimits.h does not carry: Redis's 1 GB listpack
  * safety size (t_hash.c, t_set.c, t_zset.c) and intset cap (t_set.c). */
 #define SER_LP_SAFETY (1ull << 30)
@@ -346,84 +337,6 @@ static int enc_list(const struct list *l, void **out, size_t *len)
     return ST_OK;
 }
 
-/* The intset blob of an intset set, rebuilt from its members (used until
- * t_set.c exports set_blob): the narrowest width for its smallest and
- * largest member. */
-static int enc_intset_members(struct set *s, void **out, size_t *len)
-{
-    uint64_t n = set_len(s);
-    struct set_it it;
-    struct set_member m;
-    int64_t lo = 0, hi = 0;
-    uint32_t width = 2;
-    struct wr w;
-
-    set_it_init(&it, s);
-    for (uint64_t i = 0; set_it_next_member(&it, &m); i++) {
-        if (i == 0 || m.i < lo)
-            lo = m.i;
-        if (i == 0 || m.i > hi)
-            hi = m.i;
-    }
-    set_it_done(&it);
-    if (lo < INT32_MIN || hi > INT32_MAX)
-        width = 8;
-    else if (lo < INT16_MIN || hi > INT16_MAX)
-        width = 4;
-    if (wr_init(&w, SERIAL_HDR + 4 + INTSET_HDR + n * width, SERIAL_T_SET_IS, 0) != ST_OK)
-        return ST_ENOMEM;
-    wr_u32(&w, (uint32_t)(INTSET_HDR + n * width));
-    wr_u32(&w, width);
-    wr_u32(&w, (uint32_t)n);
-    set_it_init(&it, s);
-    while (set_it_next_member(&it, &m)) {
-        uint64_t v = htole64((uint64_t)m.i);
-        if (width == 2) {
-            uint16_t x = htole16((uint16_t)m.i);
-            wr_bytes(&w, &x, 2);
-        } else if (width == 4) {
-            uint32_t x = htole32((uint32_t)m.i);
-            wr_bytes(&w, &x, 4);
-        } else {
-            wr_bytes(&w, &v, 8);
-        }
-    }
-    set_it_done(&it);
-    wr_done(&w, out, len);
-    return ST_OK;
-}
-
-/* The lpack of a listpack set, rebuilt from its members (until set_blob). */
-static int enc_setlp_members(struct set *s, void **out, size_t *len)
-{
-    uint64_t n = set_len(s), i = 0;
-    struct lp_val *vals = malloc((n ? n : 1) * sizeof(*vals));
-    unsigned char *lp = lp_create(), *nlp;
-    struct set_it it;
-    struct set_member m;
-    int rc = ST_ENOMEM;
-
-    if (!vals || !lp)
-        goto out;
-    set_it_init(&it, s);
-    while (i < n && set_it_next_member(&it, &m)) {
-        vals[i].s = m.s;
-        vals[i].len = (uint32_t)m.len;
-        vals[i].i = m.i;
-        i++;
-    }
-    set_it_done(&it);
-    nlp = lp_append_many(lp, vals, i);
-    if (!nlp)
-        goto out;
-    lp = nlp;
-    rc = enc_blob(SERIAL_T_SET_LP, lp, lp_bytes(lp), out, len);
-out:
-    free(vals);
-    lp_destroy(lp);
-    return rc;
-}
-
 static int enc_set(struct set *s, void **out, size_t *len)
 {
     enum set_enc enc = set_encoding(s);
@@ -437,12 +350,9 @@ static int enc_set(struct set *s, void **out, size_t *len)
     if (n == 0)
         return ST_EINVAL;
     if (enc != SET_ENC_HT) {
-        if (set_blob) {
-            size_t bl;
-            const void *b = set_blob(s, &bl);
-            return enc_blob(enc == SET_ENC_INTSET ? SERIAL_T_SET_IS : SERIAL_T_SET_LP, b, bl, out, len);
-        }
-        return enc == SET_ENC_INTSET ? enc_intset_members(s, out, len) : enc_setlp_members(s, out, len);
+        size_t bl;
+        const void *b = set_blob(s, &bl);
+        return enc_blob(enc == SET_ENC_INTSET ? SERIAL_T_SET_IS : SERIAL_T_SET_LP, b, bl, out, len);
     }
     if (wr_init(&w, SERIAL_HDR + 8 + n * 16, SERIAL_T_SET_HT, 0) != ST_OK)
         return ST_ENOMEM;
@@ -491,35 +401,6 @@ static int enc_zset(void *zs, void **out, size_t *len)
     return ST_OK;
 }
 
-/* The lpack of a listpack hash, rebuilt from its pairs (until hash_lp). */
-static int enc_hashlp_pairs(void *h, void **out, size_t *len)
-{
-    unsigned char *lp = lp_create(), *nlp;
-    struct hash_iter it;
-    int rc = ST_ENOMEM;
-
-    if (!lp)
-        return ST_ENOMEM;
-    hash_iter_init(&it, h);
-    while (hash_iter_next(&it)) {
-        struct lp_val v[2] = {
-            { .s = it.f.p, .len = (uint32_t)it.f.len, .i = 0 },
-            { .s = it.v.p, .len = (uint32_t)it.v.len, .i = 0 },
-        };
-        nlp = lp_append_many(lp, v, 2);
-        if (!nlp) {
-            hash_iter_done(&it);
-            goto out;
-        }
-        lp = nlp;
-    }
-    hash_iter_done(&it);
-    rc = enc_blob(SERIAL_T_HASH_LP, lp, lp_bytes(lp), out, len);
-out:
-    lp_destroy(lp);
-    return rc;
-}
-
 static int enc_hash(void *h, void **out, size_t *len)
 {
     uint64_t n = hash_len(h), i = 0;
@@ -529,11 +410,8 @@ static int enc_hash(void *h, void **out, size_t *len)
     if (n == 0)
         return ST_EINVAL;
     if (hash_is_lp(h)) {
-        if (hash_lp) {
-            unsigned char *lp = hash_lp(h);
-            return enc_blob(SERIAL_T_HASH_LP, lp, lp_bytes(lp), out, len);
-        }
-        return enc_hashlp_pairs(h, out, len);
+        unsigned char *lp = hash_lp(h);
+        return enc_blob(SERIAL_T_HASH_LP, lp, lp_bytes(lp), out, len);
     }
     if (wr_init(&w, SERIAL_HDR + 8 + n * 32, SERIAL_T_HASH_HT, 0) != ST_OK)
         return ST_ENOMEM;
@@ -1174,7 +1052,7 @@ static int dec_set_intset(struct rd *r, const struct dec *d, struct set **out)
             size_t a = int_text_len(intset_min(is)), b = int_text_len(intset_max(is));
             enc = set_smallest(count, 0, a > b ? a : b, d->lim);
         }
-    } else if (set_from_blob) {
+    } else {
         *out = set_from_blob(SET_ENC_INTSET, blob);
         return ST_OK;
     }
@@ -1210,7 +1088,7 @@ static int dec_set_lp(struct rd *r, const struct dec *d, struct set **out)
         enc = SET_ENC_HT; /* as set_add past the listpack limits */
     if (enc == SET_ENC_LISTPACK && n > SER_LP_SAFETY)
         enc = SET_ENC_HT;
-    if (enc == SET_ENC_LISTPACK && set_from_blob) {
+    if (enc == SET_ENC_LISTPACK) {
         *out = set_from_blob(SET_ENC_LISTPACK, blob);
         return ST_OK;
     }
@@ -1298,8 +1176,8 @@ static int dec_hash_lp(struct rd *r, const struct dec *d, const struct hash_conf
     unsigned char *blob;
     size_t n;
     struct pack_info pi;
-    struct src src;
-    int fits, rc = rd_blob(r, &blob, &n);
+    void *h;
+    int rc = rd_blob(r, &blob, &n);
 
     if (rc != ST_OK)
         return rc;
@@ -1312,22 +1190,18 @@ static int dec_hash_lp(struct rd *r, const struct dec *d, const struct hash_conf
         free(blob);
         return rc;
     }
-    fits = pi.n / 2 <= d->lim->hash_max_lp_entries && pi.maxlen <= d->lim->hash_max_lp_value &&
-           n <= SER_LP_SAFETY;
-    if (hash_from_lp) {
-        void *h = hash_from_lp(blob);
-
-        if (!fits && (rc = hash_fit(&h, SIZE_MAX, 0, conf)) != ST_OK) {
+    h = hash_from_lp(blob);
+    if (pi.n / 2 > d->lim->hash_max_lp_entries || pi.maxlen > d->lim->hash_max_lp_value || n > SER_LP_SAFETY) {
+        /* as hash_set past the limits; hash_fit converts whatever maxlen
+         * exceeds the value limit, and SIZE_MAX always does */
+        rc = hash_fit(&h, SIZE_MAX, 0, conf);
+        if (rc != ST_OK) {
             hash_destroy(h);
             return rc;
         }
-        *out = h;
-        return ST_OK;
     }
-    src_pack(&src, blob);
-    rc = hash_build(&src, !fits, conf, out);
-    free(blob);
-    return rc;
+    *out = h;
+    return ST_OK;
 }
 
 static int dec_hash_ht(struct rd *r, const struct dec *d, const struct hash_conf *conf, void **out)
