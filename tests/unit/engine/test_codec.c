@@ -7,7 +7,8 @@
  * backoff, loading stored dictionaries (ids continue after the largest),
  * damaged / truncated / mis-sized input answering ST_ECORRUPT, unknown
  * dictionaries ST_ENOENT, four threads compressing and decompressing while
- * the trainer thread retrains, and two codecs side by side.
+ * the trainer thread retrains, destroy during an async training, and two
+ * codecs side by side.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -945,6 +946,32 @@ static void test_four_threads_with_async_training(void **state)
     store_free(&ds);
 }
 
+/* Destroy right after the value that hands a full sample set to the trainer
+ * thread: it joins the training (or frees the job not yet taken), nothing
+ * leaks (ASan), and on_dict may still have been called. */
+static void test_destroy_while_async_training(void **state)
+{
+    struct rng r = {4242};
+
+    for (int round = 0; round < 3; round++) {
+        struct codec_conf cf;
+        struct dict_store ds;
+        struct codec *c;
+
+        store_init(&ds);
+        codec_conf_init(&cf);
+        cf.train_samples = 300;
+        cf.on_dict = store_dict;
+        cf.ud = &ds;
+        c = make(&cf);
+        feed(c, &r, gen_json, 300 + (unsigned)round);
+        codec_destroy(&c);
+        assert_null(c);
+        assert_true(ds.calls <= 1);
+        store_free(&ds);
+    }
+}
+
 static void test_two_codecs_side_by_side(void **state)
 {
     struct codec_conf ca = sync_conf(), cb = sync_conf();
@@ -1044,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_unknown_dictionary_is_enoent),
         cmocka_unit_test(test_stored_dictionaries_load_and_ids_continue),
         cmocka_unit_test(test_four_threads_with_async_training),
+        cmocka_unit_test(test_destroy_while_async_training),
         cmocka_unit_test(test_two_codecs_side_by_side),
         cmocka_unit_test(test_stats_account_bytes_and_memory),
     };
