@@ -52,7 +52,8 @@ enum serial_tag {
  * caller holds its shard lock; iterating a hashtable may hold its rehashing
  * for the length of the call). Returns 0, ST_EINVAL (e is a tier stub, an
  * unknown type or encoding, or an empty collection, which the keyspace never
- * holds) or ST_ENOMEM; on error *out is NULL. */
+ * holds) or ST_ENOMEM; on error *out is NULL. A huge collection may give
+ * more than 4 GB (a tier record's rawlen is a u32: its caller checks). */
 int serial_encode(const struct entry *e, void **out, size_t *len);
 
 /* Decode options (serial_decode_ex). */

@@ -886,6 +886,77 @@ static void expect_decoded_as(const struct entry *e, const struct type_limits *l
     entry_destroy(d);
 }
 
+/* Pushes copies of s while list_convert_grow keeps the list a listpack. */
+static struct entry *list_up_to_limit(const char *s, int32_t fill)
+{
+    struct list *l = list_create();
+
+    for (;;) {
+        list_convert_grow(l, 1, strlen(s), fill);
+        if (l->quick)
+            break;
+        assert_int_equal(list_push(l, LIST_TAIL, s, strlen(s), fill), ST_OK);
+    }
+    l->quick = 0; /* the push that would have converted it never happened */
+    return wrap(OBJ_LIST, l);
+}
+
+static void test_values_at_their_thresholds_keep_the_compact_encoding(void **state)
+{
+    (void)state;
+    char m[80];
+    struct entry *e;
+
+    /* lists: small integers take fewer bytes than their text (2 vs 3), long
+     * strings more (62 vs 60); both right at list-max-listpack-size */
+    static const int32_t fills[] = { -1, -2, 100 };
+    for (int i = 0; i < 3; i++) {
+        struct type_limits lim = deflim;
+        lim.list_max_lp_size = fills[i];
+        e = list_up_to_limit("100", fills[i]);
+        assert_true(list_len(entry_ptr(e)) > 20);
+        roundtrip_same(e, &lim);
+        memset(m, 'x', 60);
+        m[60] = '\0';
+        e = list_up_to_limit(m, fills[i]);
+        roundtrip_same(e, &lim);
+    }
+
+    /* sets, hashes, sorted sets: exactly max entries, an element exactly
+     * max value bytes long */
+    struct set *s = set_create(SET_ENC_LISTPACK, SEED);
+    void *h = hash_create(), *zs = zset_create(0, 0, &deflim);
+    struct hash_conf conf;
+    hash_conf_init(&conf, &deflim, SEED);
+    for (int i = 0; i < 128; i++) {
+        int of, added;
+        memset(m, 'a' + i % 26, 64);
+        snprintf(m, sizeof(m), "%03d", i);
+        m[3] = 'm';
+        assert_int_equal(set_add(&s, m, i ? 10 : 64, &deflim, SEED), 1);
+        assert_int_equal(zset_add(&zs, &deflim, i, m, i ? 10 : 64, 0, &of, NULL), ST_OK);
+        assert_int_equal(hash_set(&h, m, 10, m, i ? 10 : 64, &conf, &added), ST_OK);
+    }
+    for (int i = 128; i < 512; i++) {
+        int added;
+        snprintf(m, sizeof(m), "%03dfield", i);
+        assert_int_equal(hash_set(&h, m, 8, "v", 1, &conf, &added), ST_OK);
+    }
+    struct entry *es[3] = { wrap(OBJ_SET, s), wrap(OBJ_ZSET, zs), wrap(OBJ_HASH, h) };
+    for (int i = 0; i < 3; i++) {
+        struct type_limits one_less = deflim;
+        assert_string_equal(entry_encoding(es[i]), "listpack");
+        expect_decoded_as(es[i], &deflim, 0, "listpack");
+        one_less.set_max_lp_value = one_less.zset_max_lp_value = one_less.hash_max_lp_value = 63;
+        expect_decoded_as(es[i], &one_less, 0, i == 1 ? "skiplist" : "hashtable");
+        one_less = deflim;
+        one_less.set_max_lp_entries = one_less.zset_max_lp_entries = 127;
+        one_less.hash_max_lp_entries = 511;
+        expect_decoded_as(es[i], &one_less, 0, i == 1 ? "skiplist" : "hashtable");
+        roundtrip_same(es[i], &deflim);
+    }
+}
+
 static void test_compact_values_convert_past_smaller_thresholds(void **state)
 {
     (void)state;
@@ -1484,10 +1555,14 @@ static int corpus(void **bufs, size_t *lens, uint8_t *types, int max)
 static void fuzz_one(uint8_t type, const void *buf, size_t len, unsigned flags)
 {
     struct serial_dec_opts o = { flags, 0 };
+    struct serial_info info;
     struct entry *d = NULL;
     int rc = serial_decode_ex(type, buf, len, "k", 1, -1, &deflim, &o, &d);
+    int prc = serial_peek(buf, len, &info); /* never trusts its input either */
 
+    assert_true(prc == ST_ECORRUPT || (prc >= 0 && prc < OBJ_TYPE_MAX));
     if (rc == ST_OK) {
+        assert_int_equal(prc, type);
         void *b2;
         size_t l2;
         struct entry *d2 = NULL;
@@ -1737,6 +1812,7 @@ int main(void)
         cmocka_unit_test(test_zsets_round_trip_as_listpack_and_skiplist),
         cmocka_unit_test(test_hashes_round_trip_as_listpack_and_hashtable),
         cmocka_unit_test(test_100k_element_collections_round_trip),
+        cmocka_unit_test(test_values_at_their_thresholds_keep_the_compact_encoding),
         cmocka_unit_test(test_compact_values_convert_past_smaller_thresholds),
         cmocka_unit_test(test_large_values_shrink_only_with_the_compact_flag),
         cmocka_unit_test(test_random_structures_under_random_thresholds),
