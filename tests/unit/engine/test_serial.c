@@ -855,7 +855,7 @@ static void test_100k_element_collections_round_trip(void **state)
     (void)state;
     struct util_rng r;
     struct entry *es[5];
-    const char *names[5] = { "list", "set", "zset", "hash", "intset-ish set" };
+    const char *names[5] = { "list", "set", "zset", "hash", "integer set" };
 
     util_rng_seed(&r, 5);
     es[0] = build_list(&r, 100000, ST_MIXED, 16, &deflim);
