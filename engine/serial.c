@@ -1274,7 +1274,8 @@ static int dec_zset_sl(struct rd *r, const struct dec *d, void **out)
 
     if (rd_count(r, SER_MIN_ZEL, &count) != ST_OK)
         return ST_ECORRUPT;
-    zs = zset_create(UINT64_MAX, 0, d->lim); /* a skiplist whatever lim says */
+    /* a skiplist whatever lim says */
+    zs = (d->flags & SERIAL_DEC_SEED) ? zset_create_big_seeded(d->seed) : zset_create(UINT64_MAX, 0, d->lim);
     if (!zs)
         return ST_ENOMEM;
     for (uint64_t i = 0; i < count; i++) {
@@ -1442,8 +1443,10 @@ int serial_decode_ex(uint8_t type, const void *buf, size_t len, const char *key,
     d.lim = lim;
     d.flags = opts ? opts->flags : 0;
     d.seed = 0;
-    if (type == OBJ_SET || type == OBJ_HASH) /* only their dicts take a seed */
+    if (type == OBJ_SET || type == OBJ_HASH) /* a zset's dict seeds itself unless SERIAL_DEC_SEED */
         d.seed = (d.flags & SERIAL_DEC_SEED) ? opts->seed : zset_dict_seed(buf);
+    else if (type == OBJ_ZSET && (d.flags & SERIAL_DEC_SEED))
+        d.seed = opts->seed;
     switch (tag) {
     case SERIAL_T_LIST_LP:
     case SERIAL_T_LIST_QL:

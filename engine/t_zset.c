@@ -399,6 +399,12 @@ void *zset_create(uint64_t size_hint, size_t maxelelen, const struct type_limits
     return big_create(NULL);
 }
 
+void *zset_create_big_seeded(uint64_t seed)
+{
+    struct dict *d = dict_create(seed);
+    return d ? big_create(d) : NULL;
+}
+
 void zset_destroy(void *zs)
 {
     if (!zs)

@@ -59,6 +59,10 @@ void *zset_create(uint64_t size_hint, size_t maxelelen, const struct type_limits
 /* Frees zs (either encoding). Accepts NULL. */
 void zset_destroy(void *zs);
 
+/* An empty skiplist set whose member dict uses seed (engine/serial.c: a value
+ * read back from a tier iterates -- ZSCAN -- in the same order every time). */
+void *zset_create_big_seeded(uint64_t seed);
+
 uint64_t zset_len(const void *zs);
 
 /* "listpack" or "skiplist". */
