@@ -34,12 +34,15 @@
 #include <unistd.h>
 
 #include "engine/err.h"
+#include "engine/keyspace.h"
 #include "engine/util.h"
 #include "server/client_internal.h"
 #include "server/cmd.h"
 #include "server/config.h"
 #include "server/ev.h"
 #include "server/log.h"
+#include "server/maxmem.h"
+#include "server/tiering.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -280,11 +283,32 @@ static void execute(struct client *c)
     if (!(e->def->first_key > 0 && e->def->last_key == e->def->first_key &&
           !(e->def->flags & (CMD_ADMIN | CMD_BLOCKING | CMD_MOVABLE | CMD_PUBSUB))))
         ks_defer_release();
+    if (maxmem_before_command(c, e) != 0) {
+        STAT_ADD(c->w->stats.oom_rejections, 1);
+        reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+        reject(c, e);
+        return;
+    }
     CLIENT_PUB(c->cmd, e);
     c->now_ms = util_time_ms();
     c->cmd_start_us = util_mono_us();
     c->errors_before = c->errors;
+    struct tiering *tg = c->srv->tiering;
+    if (tg) {
+        ks_cold.readonly = (e->def->flags & CMD_READONLY) && !(e->def->flags & CMD_WRITE);
+        ks_cold.track = (e->def->flags & CMD_WRITE) && cfg_load(c->srv->cfg.tier_demote_on_write);
+    }
     e->def->proc(c);
+    if (tg) {
+        ks_cold_release();
+        ks_cold.readonly = 0;
+        if (ks_cold.lent | ks_cold.promoted | ks_cold.lost)
+            tiering_collect_thread(tg);
+        if (ks_cold.track) {
+            ks_cold.track = 0;
+            tiering_demote_tracked(tg, c->now_ms);
+        }
+    }
     if (!(c->flags & CLIENT_SUSPENDED))
         cmd_done(c);
 }

@@ -56,6 +56,7 @@ extern const struct cmd_def cmds_set[];
 extern const struct cmd_def cmds_zset[];
 extern const struct cmd_def cmds_bitmap[];
 extern const struct cmd_def cmds_hll[];
+extern const struct cmd_def cmds_tier[];  /* cmd_tier.c: TIER (OBJECT TIER lives in cmd_keys.c) */
 
 /* One registered command or subcommand. */
 struct cmd_entry {

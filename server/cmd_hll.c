@@ -231,6 +231,9 @@ static void pfcount_one(struct client *c)
 
     keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
+    /* the estimate is cached in the value itself, as Redis does: a cold key
+     * is promoted rather than lent, so the cache lands in the real value */
+    ks_cold.readonly = 0;
     ref = keyargs_read(c, &k);
     if (!ref) {
         reply_int(c, 0);

@@ -57,6 +57,7 @@
 #include "engine/entry.h"
 #include "engine/err.h"
 #include "engine/ht.h"
+#include "engine/evict.h"
 #include "engine/keyspace.h"
 #include "engine/util.h"
 #include "server/blocking.h"
@@ -70,7 +71,6 @@
 
 #define KEYS_ERR_NOKEY "ERR no such key"
 #define KEYS_ERR_SAMEOBJ "ERR source and destination objects are the same"
-#define KEYS_LRU_CLOCK_MAX ((1u << 24) - 1)
 
 /* ---- helpers ---- */
 
@@ -872,30 +872,44 @@ static void cmd_object_refcount(struct client *c)
         reply_int(c, 1);
 }
 
+static int lfu_policy(struct client *c)
+{
+    return evict_is_lfu((int)cfg_load(c->srv->cfg.maxmemory_policy));
+}
+
 /* Seconds since the last access, from the 24-bit LRU clock, with Redis's
- * wrap-around handling (estimateObjectIdleTime). */
+ * wrap-around handling (estimateObjectIdleTime). Under an LFU policy the
+ * clock is still kept, but Redis refuses, and so do we. */
 static void cmd_object_idletime(struct client *c)
 {
     struct keys_obj_info info;
     if (!keys_object_lookup(c, &info))
         return;
-    uint32_t now = atomic_load_explicit(&c->srv->ks->lru_clock, memory_order_relaxed) & KEYS_LRU_CLOCK_MAX;
-    uint32_t then = info.access & KEYS_LRU_CLOCK_MAX;
-    long long idle = now >= then ? (long long)(now - then) : (long long)now + (KEYS_LRU_CLOCK_MAX - then);
-    reply_int(c, idle);
+    if (lfu_policy(c)) {
+        reply_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
+                       "when switching between policies at runtime LRU and LFU data will take some time "
+                       "to adjust.");
+        return;
+    }
+    reply_int(c, (long long)ks_idle_seconds(c->srv->ks, info.access));
 }
 
-/* Only LFU policies track frequency; Strata has no maxmemory-policy yet,
- * so this is the reply Redis gives under any LRU/other policy. */
+/* The decayed LFU counter (Redis's LFUDecrAndReturn), under LFU policies only. */
 static void cmd_object_freq(struct client *c)
 {
     struct keys_obj_info info;
     if (!keys_object_lookup(c, &info))
         return;
-    reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
-                   "Please note that when switching between policies at runtime LRU and LFU data "
-                   "will take some time to adjust.");
+    if (!lfu_policy(c)) {
+        reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+                       "Please note that when switching between policies at runtime LRU and LFU data "
+                       "will take some time to adjust.");
+        return;
+    }
+    reply_int(c, ks_lfu_decayed(c->srv->ks, info.access));
 }
+
+void cmd_object_tier(struct client *c); /* cmd_tier.c */
 
 static void cmd_object_help(struct client *c)
 {
@@ -913,6 +927,8 @@ static void cmd_object_help(struct client *c)
         "REFCOUNT <key>",
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
+        "TIER <key>",
+        "    Return where the value of the <key> lives: dram, or the name of its tier.",
         "HELP",
         "    Prints this help.",
     };
@@ -995,6 +1011,8 @@ static const struct cmd_def object_subcmds[] = {
       "Get the time since a Redis object was last accessed", "2.2.3", "O(1)", "key", NULL },
     { "refcount", cmd_object_refcount, 3, CMD_READONLY, 2, 2, 1, "generic",
       "Get the number of references to the value of the key", "2.2.3", "O(1)", "key", NULL },
+    { "tier", cmd_object_tier, 3, CMD_READONLY, 2, 2, 1, "generic",
+      "Show where the value of a key lives: dram or a tier's name (Strata)", "0.1.0", "O(1)", "key", NULL },
     { NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -118,6 +118,23 @@ static const struct cfg_enum_val loglevel_enum[] = {
     {NULL, 0},
 };
 
+static const struct cfg_enum_val policy_enum[] = {
+    {"noeviction", 0},
+    {"allkeys-lru", 1},
+    {"volatile-lru", 2},
+    {"allkeys-lfu", 3},
+    {"volatile-lfu", 4},
+    {"allkeys-random", 5},
+    {"volatile-random", 6},
+    {"volatile-ttl", 7},
+    {NULL, 0},
+};
+
+static const struct cfg_enum_val pmem_start_enum[] = {
+    {"clear", 0},
+    {NULL, 0},
+};
+
 static cfg_set_fn bind_set;
 static cfg_fmt_fn bind_format;
 static cfg_set_fn obuf_set;
@@ -199,6 +216,50 @@ static const struct cfg_def cfg_table[] = {
      .format = obuf_format, .range_help = "`class hard soft soft-seconds`, repeated",
      .desc = "Output buffer limits per client class (normal, replica, pubsub); 0 = no limit. "
              "Unlike Redis, normal clients are limited by default (1gb hard, 256mb for 60s)."},
+
+    /* memory budget */
+    {.name = "maxmemory", .type = CFG_MEM, .off = CFG_OFF(maxmemory), .dflt = "0", .min = 0,
+     .max = LLONG_MAX,
+     .desc = "DRAM budget for everything the server holds (keys, values, stubs of cold keys, "
+             "indexes, buffers, dictionaries); 0 = no limit."},
+    {.name = "maxmemory-policy", .type = CFG_ENUM, .off = CFG_OFF(maxmemory_policy), .dflt = "noeviction",
+     .enums = policy_enum,
+     .desc = "Victims when over maxmemory: with a tier they are demoted, without (or when the last "
+             "tier is full) evicted; noeviction answers -OOM to writes instead."},
+    {.name = "maxmemory-samples", .type = CFG_INT, .off = CFG_OFF(maxmemory_samples), .dflt = "5",
+     .min = 1, .max = 64, .desc = "Keys sampled per round by the approximate LRU/LFU/TTL policies."},
+    {.name = "lfu-log-factor", .type = CFG_INT, .off = CFG_OFF(lfu_log_factor), .dflt = "10", .min = 0,
+     .max = INT_MAX, .desc = "LFU counter growth: higher needs more hits to reach 255."},
+    {.name = "lfu-decay-time", .type = CFG_INT, .off = CFG_OFF(lfu_decay_time), .dflt = "1", .min = 0,
+     .max = INT_MAX, .desc = "Minutes of idleness that take one from a key's LFU counter; 0 never decays."},
+
+    /* tiers */
+    {.name = "pmem-path", .type = CFG_STRING, .flags = CFG_IMMUTABLE, .off = CFG_OFF(pmem_path),
+     .dflt = "", .range_help = "path",
+     .desc = "libpmemobj pool file of the PMem tier (created if absent); empty = no PMem tier."},
+    {.name = "pmem-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(pmem_size),
+     .dflt = "1gb", .min = 8 * 1024 * 1024, .max = LLONG_MAX, .desc = "Size of a new PMem pool."},
+    {.name = "pmem-on-start", .type = CFG_ENUM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(pmem_on_start),
+     .dflt = "clear", .enums = pmem_start_enum,
+     .desc = "What start-up does with records a previous run left in the pool: clear (logged). "
+             "Re-attaching them (warm restart) comes with persistence."},
+    {.name = "mem-tier-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(mem_tier_size),
+     .dflt = "0", .min = 0, .max = LLONG_MAX,
+     .desc = "A heap tier of this many bytes, for tests (not counted in maxmemory); 0 = none."},
+    {.name = "tier-zstd-level", .type = CFG_INT, .off = CFG_OFF(tier_zstd_level), .dflt = "3", .min = 1,
+     .max = 19, .desc = "zstd level of values demoted to a tier."},
+    {.name = "tier-dict-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(tier_dict_size),
+     .dflt = "16kb", .min = 0, .max = 1024 * 1024,
+     .desc = "Size of the trained compression dictionary for small values; 0 = no dictionary."},
+    {.name = "tier-dict-value-max", .type = CFG_MEM, .flags = CFG_IMMUTABLE,
+     .off = CFG_OFF(tier_dict_value_max), .dflt = "4kb", .min = 0, .max = 1024 * 1024,
+     .desc = "Values up to this size are compressed with the dictionary (and sampled to train it)."},
+    {.name = "tier-promote-window", .type = CFG_INT, .off = CFG_OFF(tier_promote_window), .dflt = "60",
+     .min = -1, .max = INT_MAX,
+     .desc = "A cold key read again within this many seconds moves back to DRAM; 0 = on every read, "
+             "-1 = reads never promote (writes always do)."},
+    {.name = "tier-demote-on-write", .type = CFG_BOOL, .off = CFG_OFF(tier_demote_on_write), .dflt = "no",
+     .desc = "Demote every key as soon as a command has written it (the all-cold test configuration)."},
 
     /* security */
     {.name = "requirepass", .type = CFG_STRING, .flags = CFG_SENSITIVE,

@@ -59,6 +59,24 @@ struct config {
     long long obuf_pubsub_soft;
     long long obuf_pubsub_soft_seconds;
 
+    /* memory budget (server/maxmem.c) */
+    long long maxmemory;           /* bytes; 0 = no limit */
+    long long maxmemory_policy;    /* enum evict_policy */
+    long long maxmemory_samples;
+    long long lfu_log_factor;
+    long long lfu_decay_time;      /* minutes */
+
+    /* tiers (server/tiering.c) */
+    char *pmem_path;               /* "" = no PMem tier; immutable */
+    long long pmem_size;           /* immutable */
+    long long pmem_on_start;       /* enum: clear; immutable */
+    long long mem_tier_size;       /* heap tier for tests; 0 = none; immutable */
+    long long tier_zstd_level;
+    long long tier_dict_size;      /* immutable */
+    long long tier_dict_value_max; /* immutable */
+    long long tier_promote_window; /* seconds */
+    long long tier_demote_on_write;/* bool: every written key is demoted at once */
+
     /* security */
     char *requirepass;             /* NULL or "" = no password; lock */
 

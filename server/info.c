@@ -56,8 +56,10 @@
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/cmd.h"
+#include "server/maxmem.h"
 #include "server/server.h"
 #include "server/stats.h"
+#include "server/tiering.h"
 #include "server/worker.h"
 
 #ifndef STRATA_VERSION
@@ -273,7 +275,7 @@ uint64_t info_used_memory(void)
 
 enum {
     SEC_SERVER, SEC_CLIENTS, SEC_MEMORY, SEC_PERSISTENCE, SEC_STATS, SEC_REPLICATION, SEC_CPU,
-    SEC_COMMANDSTATS, SEC_ERRORSTATS, SEC_CLUSTER, SEC_KEYSPACE, SEC_N
+    SEC_COMMANDSTATS, SEC_ERRORSTATS, SEC_CLUSTER, SEC_KEYSPACE, SEC_TIERS, SEC_N
 };
 
 static const struct {
@@ -292,6 +294,7 @@ static const struct {
     [SEC_ERRORSTATS] = {"errorstats", "Errorstats", 1},
     [SEC_CLUSTER] = {"cluster", "Cluster", 1},
     [SEC_KEYSPACE] = {"keyspace", "Keyspace", 1},
+    [SEC_TIERS] = {"tiers", "Tiers", 1},
 };
 
 /* What the sections being rendered need, gathered once. */
@@ -400,6 +403,13 @@ static void sec_clients(struct info_ctx *x)
               max_in, max_out, blk_count(srv->blk), blk_count(srv->blk));
 }
 
+/* config_get callback: copies the value into a char[32]. */
+static void copy_value(const char *name, const char *value, void *ud)
+{
+    (void)name;
+    snprintf(ud, 32, "%s", value);
+}
+
 static void sec_memory(struct info_ctx *x)
 {
     struct mem_figures m;
@@ -421,6 +431,11 @@ static void sec_memory(struct info_ctx *x)
     bytes_human(rss_h, sizeof(rss_h), m.rss);
     bytes_human(peak_h, sizeof(peak_h), peak);
     bytes_human(sys_h, sizeof(sys_h), sysmem);
+    long long maxmem = cfg_load(x->srv->cfg.maxmemory);
+    char max_h[32];
+    bytes_human(max_h, sizeof(max_h), (uint64_t)maxmem);
+    char policy_name[32] = "noeviction";
+    config_get(&x->srv->cfg, "maxmemory-policy", copy_value, policy_name);
 
     ib_printf(&x->b,
               "used_memory:%" PRIu64 "\r\n"
@@ -438,9 +453,9 @@ static void sec_memory(struct info_ctx *x)
               "allocator_resident:%" PRIu64 "\r\n"
               "total_system_memory:%" PRIu64 "\r\n"
               "total_system_memory_human:%s\r\n"
-              "maxmemory:0\r\n"
-              "maxmemory_human:0B\r\n"
-              "maxmemory_policy:noeviction\r\n"
+              "maxmemory:%lld\r\n"
+              "maxmemory_human:%s\r\n"
+              "maxmemory_policy:%s\r\n"
               "allocator_frag_ratio:%.2f\r\n"
               "allocator_frag_bytes:%" PRId64 "\r\n"
               "allocator_rss_ratio:%.2f\r\n"
@@ -451,13 +466,25 @@ static void sec_memory(struct info_ctx *x)
               m.allocated, used_h, m.rss, rss_h, peak, peak_h,
               peak ? (double)m.allocated * 100.0 / (double)peak : 0.0, overhead, dataset,
               m.allocated ? (double)dataset * 100.0 / (double)m.allocated : 0.0, m.allocated, m.active,
-              m.resident, sysmem, sys_h,
+              m.resident, sysmem, sys_h, maxmem, max_h, policy_name,
               m.allocated ? (double)m.active / (double)m.allocated : 0.0,
               (int64_t)m.active - (int64_t)m.allocated,
               m.active ? (double)m.resident / (double)m.active : 0.0,
               (int64_t)m.resident - (int64_t)m.active,
               m.allocated ? (double)m.rss / (double)m.allocated : 0.0,
               (int64_t)m.rss - (int64_t)m.allocated, m.allocator);
+
+    /* what maxmemory counts, and where it goes */
+    struct tiering *tg = x->srv->tiering;
+    uint64_t counted = maxmem_used(x->srv, 1);
+    ib_printf(&x->b,
+              "mem_counted_for_maxmemory:%" PRIu64 "\r\n"
+              "mem_keyspace_tables:%" PRIu64 "\r\n"
+              "mem_cold_keys:%" PRIu64 "\r\n"
+              "mem_tier_dictionaries:%" PRIu64 "\r\n"
+              "mem_tier_heap_not_counted:%" PRIu64 "\r\n",
+              counted, overhead, tg ? tiering_cold_keys(tg) : 0, tg ? tiering_dict_bytes(tg) : 0,
+              tg ? tiering_heap_bytes(tg) : 0);
 }
 
 static void sec_persistence(struct info_ctx *x)
@@ -511,7 +538,7 @@ static void sec_stats(struct info_ctx *x)
               "expired_keys:%" PRIu64 "\r\n"
               "expired_stale_perc:%.2f\r\n"
               "expire_cycle_cpu_milliseconds:%" PRIu64 "\r\n"
-              "evicted_keys:0\r\n"
+              "evicted_keys:%" PRIu64 "\r\n"
               "keyspace_hits:%" PRIu64 "\r\n"
               "keyspace_misses:%" PRIu64 "\r\n"
               "total_error_replies:%" PRIu64 "\r\n"
@@ -521,7 +548,7 @@ static void sec_stats(struct info_ctx *x)
               s->net_input_bytes, s->net_output_bytes,
               info_inst_get(&srv->inst, INFO_INST_NET_IN) / 1024.0,
               info_inst_get(&srv->inst, INFO_INST_NET_OUT) / 1024.0, s->rejected_connections,
-              expired, expired_stale_perc(srv), s->expire_cycle_us / 1000,
+              expired, expired_stale_perc(srv), s->expire_cycle_us / 1000, s->evicted_keys,
               s->keyspace_hits, s->keyspace_misses, s->error_replies, s->client_qbuf_limit_disconnections,
               s->client_output_limit_disconnections);
 }
@@ -604,13 +631,27 @@ static void sec_keyspace(struct info_ctx *x)
 }
 
 typedef void sec_fn(struct info_ctx *x);
+static void tiers_line(void *ud, const char *line)
+{
+    ib_printf(ud, "%s", line);
+}
+
+/* Strata's own section: the cold tiers (server/tiering.c), empty without one. */
+static void sec_tiers(struct info_ctx *x)
+{
+    if (x->srv->tiering)
+        tiering_info(x->srv->tiering, tiers_line, &x->b);
+    else
+        ib_printf(&x->b, "tiers:0\r\n");
+}
+
 static sec_fn *const sec_fns[SEC_N] = {
     [SEC_SERVER] = sec_server,           [SEC_CLIENTS] = sec_clients,
     [SEC_MEMORY] = sec_memory,           [SEC_PERSISTENCE] = sec_persistence,
     [SEC_STATS] = sec_stats,             [SEC_REPLICATION] = sec_replication,
     [SEC_CPU] = sec_cpu,                 [SEC_COMMANDSTATS] = sec_commandstats,
     [SEC_ERRORSTATS] = sec_errorstats,   [SEC_CLUSTER] = sec_cluster,
-    [SEC_KEYSPACE] = sec_keyspace,
+    [SEC_KEYSPACE] = sec_keyspace,       [SEC_TIERS] = sec_tiers,
 };
 
 /* Adds the sections one INFO argument names to *mask. */

@@ -35,13 +35,18 @@
 #include "engine/util.h"
 #include "server/blocking.h"
 #include "server/log.h"
+#include "server/maxmem.h"
+#include "server/tiering.h"
 #include "server/worker.h"
 
 static void on_config_set(struct config *cfg, const char *name, void *ud)
 {
-    (void)ud;
+    struct server *srv = ud;
     if (strcmp(name, "loglevel") == 0)
         log_set_level((int)cfg_load(cfg->loglevel));
+    else if (strcmp(name, "maxmemory-policy") == 0 || strcmp(name, "lfu-log-factor") == 0 ||
+             strcmp(name, "lfu-decay-time") == 0)
+        maxmem_apply_config(srv);
 }
 
 /* SIGINT and SIGTERM go to the acceptor's signalfd only: block them before
@@ -85,6 +90,9 @@ int server_init(struct server *srv)
         log_warn("cannot create the keyspace (%u shards, %u databases)", 1u << bits, kc.databases);
         return ST_ENOMEM;
     }
+    maxmem_apply_config(srv);
+    if (tiering_create(srv, &srv->tiering) != ST_OK)
+        return ST_EIO;
     srv->blk = blk_create();
     if (!srv->blk)
         return ST_ENOMEM;
@@ -286,6 +294,7 @@ void server_deinit(struct server *srv)
     srv->nlisten = 0;
     blk_destroy(&srv->blk); /* after the workers: their clients cancelled their waits */
     ks_destroy(&srv->ks);
+    tiering_destroy(&srv->tiering); /* after the keyspace: its lazyfree may still drop records */
     cmd_table_destroy(&srv->cmds);
     free(srv->stats_base.cmds);
     srv->stats_base.cmds = NULL;
@@ -332,6 +341,8 @@ static void add_stats(struct worker_stats *out, const struct worker_stats *in, i
     ADD(protocol_errors);
     ADD(expired_keys_active);
     ADD(expire_cycle_us);
+    ADD(evicted_keys);
+    ADD(oom_rejections);
     for (int i = 0; i < ncmds; i++) {
         ADD(cmds[i].calls);
         ADD(cmds[i].usec);

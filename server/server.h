@@ -19,6 +19,8 @@
 struct worker;
 struct blk_registry;
 
+struct tiering;
+
 struct server {
     struct config cfg;
     struct keyspace *ks;
@@ -44,6 +46,9 @@ struct server {
     char *executable;
     int tcp_port_bound;                /* the port actually listened on */
     _Atomic uint64_t mem_peak;         /* highest used_memory INFO has seen */
+    _Atomic uint64_t mem_used_cache;   /* maxmem_used's last reading */
+    _Atomic int64_t mem_used_at_us;    /* when it was taken (monotonic) */
+    struct tiering *tiering;           /* cold tiers; NULL when none configured */
     _Atomic uint64_t rejected_conns;   /* refused by maxclients (acceptor) */
     struct info_inst inst;             /* instantaneous metrics (info.c) */
     uint64_t expired_keys_base;        /* stats_lock: ks expired_keys at RESETSTAT */

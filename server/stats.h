@@ -42,6 +42,8 @@ struct worker_stats {
     uint64_t protocol_errors;
     uint64_t expired_keys_active;
     uint64_t expire_cycle_us;
+    uint64_t evicted_keys;
+    uint64_t oom_rejections;     /* commands refused with -OOM */
     struct cmd_stat *cmds;   /* [cmd_table.n], owned */
     struct error_stat errors[STATS_MAX_ERROR_CODES];
 };

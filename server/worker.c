@@ -26,6 +26,8 @@
 
 #include "engine/err.h"
 #include "engine/keyspace.h"
+#include "server/maxmem.h"
+#include "server/tiering.h"
 #include "server/client_internal.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -99,6 +101,11 @@ static void cron(struct ev_loop *l, struct ev_timer *t)
     if (w->id == 0)
         info_inst_sample(srv, util_mono_us());
 
+    /* over the DRAM budget without traffic: keep demoting / evicting */
+    maxmem_cron(w);
+    if (srv->tiering)
+        tiering_collect_thread(srv->tiering);
+
     /* clients: timeouts, output limits, kill requests, buffer peaks */
     uint64_t maxq = 0, maxo = 0;
     struct client *c = w->clients, *next;
@@ -127,6 +134,7 @@ struct worker *worker_create(struct server *srv, int id)
     pthread_mutex_init(&w->inbox_lock, NULL);
     pthread_mutex_init(&w->clients_lock, NULL);
     util_rng_seed(&w->rng, (uint64_t)util_time_us() ^ ((uint64_t)id << 32));
+    evict_pool_init(&w->evict_pool, util_rng_next(&w->rng));
     w->stats.cmds = calloc((size_t)srv->cmds->n, sizeof(struct cmd_stat));
     if (!w->stats.cmds)
         goto fail;
@@ -161,6 +169,7 @@ void worker_destroy(struct worker **wp)
         free(m);
         m = next;
     }
+    evict_pool_deinit(&w->evict_pool);
     if (w->wakefd >= 0)
         close(w->wakefd);
     ev_destroy(&w->loop);

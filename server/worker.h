@@ -12,6 +12,7 @@
 
 #include "engine/util.h"
 #include "server/ev.h"
+#include "engine/evict.h"
 #include "server/stats.h"
 
 struct server;
@@ -47,6 +48,7 @@ struct worker {
     struct ev_timer cron;           /* hz timer: expiry, rehash, timeouts */
     struct worker_stats stats;      /* written by this thread only */
     struct util_rng rng;
+    struct evict_pool evict_pool;   /* maxmemory victims (this thread only) */
     int64_t now_ms;                 /* cached at the start of each event batch */
     _Atomic uint64_t recent_max_qbuf; /* largest client query buffer (cron) */
     _Atomic uint64_t recent_max_obuf; /* largest client output buffer (cron) */

@@ -1,0 +1,219 @@
+/*
+ * maxmem.c -- the DRAM budget (contract in maxmem.h).
+ *
+ * What counts: every byte the allocator has handed out (jemalloc's
+ * stats.allocated; the sanitizer allocator's count in ASan builds): keys,
+ * values, stubs of cold keys, tables, client buffers, compression
+ * dictionaries, the tiers' DRAM indexes and buffers (DESIGN.md invariant 5).
+ * Only the mem test tier's records are taken out: that tier stands in for
+ * memory that is not DRAM.
+ *
+ * What happens over budget (Redis's performEvictions, adapted to tiers):
+ *   - a victim is picked by maxmemory-policy (engine/evict.h);
+ *   - with a tier that has room, it is demoted (tiering_demote): its DRAM
+ *     value becomes a 16-byte stub;
+ *   - otherwise it is evicted (deleted) -- unless the policy is noeviction,
+ *     when the command is refused with -OOM if it may grow memory;
+ *   - when every sampled key is already cold, the coldest stubs are evicted
+ *     (their records dropped): the stubs themselves are DRAM;
+ *   - under noeviction with a tier, victims for demotion are picked as
+ *     allkeys-lru would; only evictions are off.
+ * Work per call is bounded (MAXMEM_BUDGET_US and a victim count), so a
+ * command never stalls its worker for long; what is left is done by the
+ * next command or by the cron.
+ *
+ * Threads: any worker; each uses its own evict pool. The used-memory cache
+ * is shared (relaxed atomics: a stale figure by a millisecond is fine).
+ */
+#include "server/maxmem.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#ifdef STRATA_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+/* libasan's count of live heap bytes (sanitizer/allocator_interface.h, which
+ * Debian's gcc 12 does not ship) */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
+#include "engine/err.h"
+#include "engine/evict.h"
+#include "engine/keyspace.h"
+#include "engine/util.h"
+#include "server/client.h"
+#include "server/cmd.h"
+#include "server/config.h"
+#include "server/info.h"
+#include "server/server.h"
+#include "server/tiering.h"
+#include "server/worker.h"
+
+#define MAXMEM_BUDGET_US 1000  /* per command */
+#define MAXMEM_CRON_US 2000    /* per cron tick */
+#define MAXMEM_REFRESH_US 1000 /* used-memory cache lifetime */
+#define MAXMEM_STUB_BYTES 96   /* a cold key's DRAM, roughly: entry + stub + table slot */
+
+static uint64_t allocator_bytes(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return __sanitizer_get_current_allocated_bytes();
+#elif defined(STRATA_JEMALLOC)
+    uint64_t epoch = 1;
+    size_t sz = sizeof(epoch), v = 0;
+    mallctl("epoch", &epoch, &sz, &epoch, sz);
+    sz = sizeof(v);
+    if (mallctl("stats.allocated", &v, &sz, NULL, 0) != 0)
+        return info_used_memory();
+    return v;
+#else
+    return info_used_memory();
+#endif
+}
+
+uint64_t maxmem_used(struct server *srv, int fresh)
+{
+    int64_t now = util_mono_us();
+    int64_t at = atomic_load_explicit(&srv->mem_used_at_us, memory_order_relaxed);
+    if (!fresh && now - at < MAXMEM_REFRESH_US)
+        return atomic_load_explicit(&srv->mem_used_cache, memory_order_relaxed);
+    uint64_t used = allocator_bytes();
+    uint64_t tier_heap = srv->tiering ? tiering_heap_bytes(srv->tiering) : 0;
+    used = used > tier_heap ? used - tier_heap : 0;
+    atomic_store_explicit(&srv->mem_used_cache, used, memory_order_relaxed);
+    atomic_store_explicit(&srv->mem_used_at_us, now, memory_order_relaxed);
+    return used;
+}
+
+void maxmem_apply_config(struct server *srv)
+{
+    int policy = (int)cfg_load(srv->cfg.maxmemory_policy);
+    ks_set_access_policy(srv->ks, evict_is_lfu(policy), (uint32_t)cfg_load(srv->cfg.lfu_log_factor),
+                         (uint32_t)cfg_load(srv->cfg.lfu_decay_time));
+}
+
+static int only_hot(const struct entry *e, void *ud)
+{
+    (void)ud;
+    return e->enc != ENC_TIER;
+}
+
+static int only_cold(const struct entry *e, void *ud)
+{
+    (void)ud;
+    return e->enc == ENC_TIER;
+}
+
+/* Deletes the candidate (evict). Returns the bytes it held, 0 if it is gone. */
+static size_t evict_one(struct worker *w, int policy, struct evict_cand *cand, int64_t now_ms)
+{
+    struct keyspace *ks = w->srv->ks;
+    struct ks_key k;
+    struct entry **ref = evict_take(ks, policy, cand, now_ms, &k);
+    if (!ref)
+        return 0;
+    size_t n = entry_mem(*ref) + sizeof(void *);
+    ks_delete_ref(ks, cand->db, &k, ref);
+    ks_unlock(ks, k.shard);
+    STAT_ADD(w->stats.evicted_keys, 1);
+    return n;
+}
+
+enum { FREE_OK, FREE_RUNNING, FREE_FAIL };
+
+/* Frees until `need` bytes are given back or budget_us passes. */
+static int free_memory(struct worker *w, uint64_t need, int64_t budget_us)
+{
+    struct server *srv = w->srv;
+    int policy = (int)cfg_load(srv->cfg.maxmemory_policy);
+    unsigned samples = (unsigned)cfg_load(srv->cfg.maxmemory_samples);
+    struct tiering *tg = srv->tiering;
+    int64_t start = util_mono_us(), now_ms = util_time_ms();
+    uint64_t freed = 0;
+    int can_evict = policy != EVICT_NOEVICTION;
+    int pick = policy == EVICT_NOEVICTION ? EVICT_ALLKEYS_LRU : policy;
+
+    if (!can_evict && !(tg && tiering_can_demote(tg)))
+        return FREE_FAIL;
+    while (freed < need) {
+        if (util_mono_us() - start > budget_us)
+            return FREE_RUNNING;
+        int demote = tg && tiering_can_demote(tg);
+        struct evict_cand cand;
+        if (demote) {
+            /* most keys may be cold already: look a while for a hot one */
+            for (int round = 0; round < 16 && w->evict_pool.n == 0; round++)
+                evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, only_hot, NULL);
+            if (evict_pool_pop(&w->evict_pool, &cand)) {
+                size_t got = 0;
+                int rc = tiering_demote(tg, cand.db, cand.key, cand.klen, now_ms, &got);
+                if (rc == ST_OK) {
+                    freed += got;
+                    evict_cand_free(&cand);
+                    continue;
+                }
+                if ((rc == ST_EFULL || rc == ST_EIO) && can_evict)
+                    freed += evict_one(w, pick, &cand, now_ms);
+                evict_cand_free(&cand);
+                if (rc == ST_EFULL || rc == ST_EIO) {
+                    if (!can_evict)
+                        return FREE_FAIL;
+                }
+                continue;
+            }
+            /* Nothing hot found. When the stubs cannot be what fills the
+             * budget, hot keys exist and sampling was unlucky: try again
+             * later rather than evict a cold key. */
+            uint64_t limit = (uint64_t)cfg_load(srv->cfg.maxmemory);
+            if (tiering_cold_keys(tg) * MAXMEM_STUB_BYTES < limit / 2)
+                return FREE_RUNNING;
+            /* nothing hot left to demote: the stubs themselves must go */
+            if (!can_evict)
+                return FREE_FAIL;
+            evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, only_cold, NULL);
+        } else {
+            if (!can_evict)
+                return FREE_FAIL;
+            evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, NULL, NULL);
+        }
+        if (!evict_pool_pop(&w->evict_pool, &cand))
+            return FREE_FAIL; /* nothing to take (e.g. volatile-* and no TTLs) */
+        freed += evict_one(w, pick, &cand, now_ms);
+        evict_cand_free(&cand);
+    }
+    return FREE_OK;
+}
+
+int maxmem_before_command(struct client *c, const struct cmd_entry *e)
+{
+    struct server *srv = c->srv;
+    uint64_t limit = (uint64_t)cfg_load(srv->cfg.maxmemory);
+    if (limit == 0)
+        return 0;
+    uint64_t used = maxmem_used(srv, 0);
+    if (used <= limit)
+        return 0;
+    int rc = free_memory(c->w, used - limit, MAXMEM_BUDGET_US);
+    if (rc != FREE_FAIL) {
+        maxmem_used(srv, 1);
+        return 0;
+    }
+    /* nothing more to free: refuse what may grow memory */
+    used = maxmem_used(srv, 1);
+    if (used > limit && (e->def->flags & CMD_DENYOOM))
+        return -1;
+    return 0;
+}
+
+void maxmem_cron(struct worker *w)
+{
+    struct server *srv = w->srv;
+    uint64_t limit = (uint64_t)cfg_load(srv->cfg.maxmemory);
+    if (limit == 0)
+        return;
+    uint64_t used = maxmem_used(srv, 1);
+    if (used > limit)
+        free_memory(w, used - limit, MAXMEM_CRON_US);
+}

@@ -1,0 +1,33 @@
+/*
+ * maxmem.h -- the DRAM budget: how much the server holds, and what it does
+ * when that passes `maxmemory` (demote or evict victims, or refuse writes).
+ */
+#ifndef STRATA_MAXMEM_H
+#define STRATA_MAXMEM_H
+
+#include <stdint.h>
+
+struct client;
+struct cmd_entry;
+struct server;
+struct worker;
+
+/* Bytes counted against maxmemory: everything the allocator has handed out,
+ * minus what the mem test tier holds. Refreshed at most once a millisecond
+ * (reading the allocator's totals costs microseconds); `fresh` forces it. */
+uint64_t maxmem_used(struct server *srv, int fresh);
+
+/* Before command e runs on c: when over budget, frees what it can within a
+ * bounded time (demoting, else evicting, per maxmemory-policy). Returns 0 to
+ * run the command, or -1 when it must be refused with -OOM (a command that
+ * may grow memory, and nothing more can be freed). */
+int maxmem_before_command(struct client *c, const struct cmd_entry *e);
+
+/* From each worker's cron: keeps freeing towards the budget in the background
+ * when over it (so memory comes down without traffic). */
+void maxmem_cron(struct worker *w);
+
+/* Applies the access-tracking config (LFU or not) to the keyspace. */
+void maxmem_apply_config(struct server *srv);
+
+#endif

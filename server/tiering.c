@@ -1,0 +1,579 @@
+/*
+ * tiering.c -- the server's cold tiers (contract in tiering.h).
+ *
+ * What it owns: the tier list (mem-tier-size: a heap tier for tests;
+ * pmem-path: the PMem tier), the codec (zstd with trained dictionaries,
+ * engine/codec.h), the record generation counter, and the per-tier figures
+ * INFO tiers shows. It implements the keyspace's cold ops, so the keyspace
+ * calls back here when a lookup finds a stub (fetch, admit) or a stub dies
+ * (drop).
+ *
+ * Demotion of one key (tiering_demote):
+ *
+ *   lock shard ─ find (no fetch, no touch) ─ serialise value ─ note entry
+ *   pointer + shard write counter ─ unlock
+ *       compress (dictionary for small values) ─ encode record ─ put to the
+ *       first tier with room (outside the lock: other keys of the shard go on)
+ *   lock shard ─ same entry, counter unchanged? ── yes: swap in a 16-byte
+ *       stub (key, type, expiry, access stay in DRAM) ─ unlock
+ *                                              └─ no: the key was written
+ *       while its record was in flight: drop the record, leave the key
+ *       (ST_EAGAIN; counted as demote_raced).
+ *
+ * The shard write counter (`dirty`) moves on every change to any key of the
+ * shard, so it is a conservative generation for the in-flight window; the
+ * record's own generation (a 32-bit counter, also in the stub) is what every
+ * later read checks, so a stale record is never served.
+ *
+ * Reads: fetch gets the record (the tier checks CRC, key and generation),
+ * decompresses, deserialises, and hands the keyspace a full entry, which it
+ * promotes or lends (engine/keyspace.h). A record that cannot be read back is
+ * a miss and a logged error. Admission: a read promotes when the stub was
+ * read before within tier-promote-window seconds (the second access in the
+ * window), always when the window is 0, never when it is -1.
+ *
+ * Threads: any worker calls in; tiers and the codec are thread-safe; the
+ * counters here are relaxed atomics.
+ */
+#include "server/tiering.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/codec.h"
+#include "engine/entry.h"
+#include "engine/err.h"
+#include "engine/ht.h"
+#include "engine/keyspace.h"
+#include "engine/serial.h"
+#include "engine/tier.h"
+#include "engine/tlimits.h"
+#include "engine/util.h"
+#include "server/config.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "tiers/mem.h"
+#include "tiers/pmem.h"
+
+#define TIERING_MAX 4
+#define LAT_BUCKETS 256
+
+/* Read latency: log-linear buckets over nanoseconds (4 per power of two). */
+struct lat_hist {
+    _Atomic uint64_t b[LAT_BUCKETS];
+};
+
+static unsigned lat_bucket(uint64_t ns)
+{
+    if (ns < 4)
+        return (unsigned)ns;
+    unsigned lg = 63u - (unsigned)__builtin_clzll(ns);
+    unsigned sub = (unsigned)((ns >> (lg - 2)) & 3);
+    unsigned idx = lg * 4 + sub;
+    return idx < LAT_BUCKETS ? idx : LAT_BUCKETS - 1;
+}
+
+/* Upper bound of bucket i, in ns. */
+static uint64_t lat_bucket_top(unsigned i)
+{
+    if (i < 4)
+        return i;
+    unsigned lg = i / 4, sub = i % 4;
+    return ((uint64_t)(4 + sub + 1) << (lg - 2)) - 1;
+}
+
+static double lat_pct(struct lat_hist *h, double pct)
+{
+    uint64_t total = 0, seen = 0;
+    uint64_t v[LAT_BUCKETS];
+    for (unsigned i = 0; i < LAT_BUCKETS; i++) {
+        v[i] = atomic_load_explicit(&h->b[i], memory_order_relaxed);
+        total += v[i];
+    }
+    if (total == 0)
+        return 0;
+    uint64_t want = (uint64_t)((double)total * pct / 100.0);
+    if (want >= total)
+        want = total - 1;
+    for (unsigned i = 0; i < LAT_BUCKETS; i++) {
+        seen += v[i];
+        if (seen > want)
+            return (double)lat_bucket_top(i) / 1000.0;
+    }
+    return 0;
+}
+
+struct tier_slot {
+    struct tier *t;
+    _Atomic uint64_t demotions;     /* records that became a key's value */
+    _Atomic uint64_t demote_failures; /* put answered EFULL/EIO */
+    _Atomic uint64_t reads;         /* fetches that returned a value */
+    _Atomic uint64_t read_failures; /* fetches that lost the record */
+    _Atomic uint64_t drops;         /* records dropped with their key (deleted, overwritten, expired) */
+    _Atomic uint64_t promotions;    /* records whose value moved back to DRAM */
+    _Atomic uint64_t cold_keys;     /* stubs pointing here now */
+    struct lat_hist lat;
+};
+
+struct tiering {
+    struct server *srv;
+    struct codec *codec;
+    struct tier_slot slot[TIERING_MAX];
+    int n;
+    _Atomic uint32_t next_gen;
+    _Atomic uint64_t lent, promoted, lost; /* folded from the threads' ks_cold counters */
+    _Atomic uint64_t demote_raced;
+    _Atomic uint64_t demote_calls;
+};
+
+/* ---- dictionaries: stored with every tier --------------------------- */
+
+static int on_dict(void *ud, uint32_t id, const void *dict, size_t len)
+{
+    struct tiering *tg = ud;
+    int stored = 0;
+    for (int i = 0; i < tg->n; i++) {
+        if (tg->slot[i].t->ops->put_dict(tg->slot[i].t, id, dict, len) == ST_OK)
+            stored++;
+        else
+            log_warn("tier %s: cannot store compression dictionary %u", tg->slot[i].t->name, id);
+    }
+    if (stored == tg->n)
+        log_verbose("tiers: new compression dictionary %u (%zu bytes)", id, len);
+    return stored == tg->n ? 0 : -1;
+}
+
+static void ptier_log(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    if (level <= 0)
+        log_warn("pmem tier: %s", msg);
+    else
+        log_notice("pmem tier: %s", msg);
+}
+
+/* ---- cold ops ----------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Builds the full entry of stub from its record (fetch of struct ks_cold_ops). */
+static int cold_fetch(void *ud, int db, const struct entry *stub, struct entry **out)
+{
+    struct tiering *tg = ud;
+    struct entry_stub st;
+    entry_stub_get(stub, &st);
+    (void)db;
+    if (st.tier >= tg->n)
+        return ST_ECORRUPT;
+    struct tier_slot *s = &tg->slot[st.tier];
+    uint64_t t0 = now_ns();
+    void *buf = NULL, *plain = NULL;
+    size_t len = 0;
+    struct tier_rec r;
+    int rc = s->t->ops->get(s->t, entry_key(stub), stub->klen, st.gen, st.hint, &buf, &len, NULL);
+    if (rc == ST_OK)
+        rc = tier_rec_decode(buf, len, &r, &len);
+    if (rc == ST_OK && (r.type != stub->type || r.klen != stub->klen))
+        rc = ST_ECORRUPT;
+    const void *ser = NULL;
+    if (rc == ST_OK) {
+        if (r.flags & TIER_REC_F_RAW) {
+            ser = r.val;
+            if (r.vlen != r.rawlen)
+                rc = ST_ECORRUPT;
+        } else {
+            plain = malloc(r.rawlen ? r.rawlen : 1);
+            if (!plain)
+                rc = ST_ENOMEM;
+            else
+                rc = codec_decompress(tg->codec, r.dict_id, 0, r.val, r.vlen, plain, r.rawlen);
+            ser = plain;
+        }
+    }
+    if (rc == ST_OK) {
+        struct type_limits lim;
+        server_type_limits(tg->srv, &lim);
+        /* the keyspace's seed, as every dict of the keyspace has: a value read
+         * back twice iterates in the same bucket order (HSCAN cursors) */
+        struct serial_dec_opts opts = { .flags = SERIAL_DEC_SEED, .seed = tg->srv->ks->seed };
+        rc = serial_decode_ex(stub->type, ser, r.rawlen, entry_key(stub), stub->klen, entry_expire(stub), &lim,
+                              &opts, out);
+    }
+    free(plain);
+    free(buf);
+    if (rc != ST_OK) {
+        atomic_fetch_add_explicit(&s->read_failures, 1, memory_order_relaxed);
+        log_warn("tier %s: the value of key '%.*s' cannot be read back (%s); the key is dropped", s->t->name,
+                 (int)(stub->klen > 64 ? 64 : stub->klen), entry_key(stub), st_strerror(rc));
+        return rc;
+    }
+    (*out)->access = stub->access;
+    atomic_fetch_add_explicit(&s->reads, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->lat.b[lat_bucket(now_ns() - t0)], 1, memory_order_relaxed);
+    return ST_OK;
+}
+
+static int cold_admit(void *ud, const struct entry *stub)
+{
+    struct tiering *tg = ud;
+    long long window = cfg_load(tg->srv->cfg.tier_promote_window);
+    if (window < 0)
+        return 0;
+    if (window == 0)
+        return 1;
+    return ks_idle_seconds(tg->srv->ks, stub->access) < (uint64_t)window;
+}
+
+static void cold_drop(void *ud, const struct entry *stub, int promoted)
+{
+    struct tiering *tg = ud;
+    struct entry_stub st;
+    entry_stub_get(stub, &st);
+    if (st.tier >= tg->n)
+        return;
+    struct tier_slot *s = &tg->slot[st.tier];
+    s->t->ops->del(s->t, entry_key(stub), stub->klen, st.gen, st.hint);
+    atomic_fetch_add_explicit(promoted ? &s->promotions : &s->drops, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&s->cold_keys, 1, memory_order_relaxed);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static int load_dict(void *ud, uint32_t id, const void *dict, size_t len)
+{
+    struct tiering *tg = ud;
+    int rc = codec_add_dict(tg->codec, id, dict, len);
+    if (rc != ST_OK && rc != ST_EEXIST)
+        log_warn("tiers: stored compression dictionary %u cannot be loaded (%s)", id, st_strerror(rc));
+    return 0;
+}
+
+int tiering_create(struct server *srv, struct tiering **out)
+{
+    struct config *cfg = &srv->cfg;
+    *out = NULL;
+    int want_mem = cfg->mem_tier_size > 0;
+    int want_pmem = cfg->pmem_path && cfg->pmem_path[0];
+    if (!want_mem && !want_pmem)
+        return ST_OK;
+    struct tiering *tg = calloc(1, sizeof(*tg));
+    if (!tg)
+        return ST_ENOMEM;
+    tg->srv = srv;
+    atomic_store(&tg->next_gen, 1);
+    int rc;
+    if (want_pmem) {
+        struct ptier_conf pc = { .path = cfg->pmem_path, .size = (uint64_t)cfg->pmem_size, .log = ptier_log,
+                                 .log_ud = NULL };
+        struct tier *t = NULL;
+        rc = ptier_create(&pc, &t);
+        if (rc != ST_OK) {
+            log_warn("pmem tier: cannot open or create the pool at %s (%s)", cfg->pmem_path, st_strerror(rc));
+            goto fail;
+        }
+        struct tier_stats ts;
+        t->ops->stats(t, &ts);
+        /* pmem-on-start clear: the only choice until warm restart exists */
+        log_notice("pmem tier: pool %s, %" PRIu64 " MB; pmem-on-start clear: dropping %" PRIu64
+                   " records left by a previous run",
+                   cfg->pmem_path, ts.capacity_bytes >> 20, ts.records);
+        rc = t->ops->clear(t, 1);
+        if (rc != ST_OK) {
+            log_warn("pmem tier: cannot clear the pool (%s)", st_strerror(rc));
+            tier_destroy(&t);
+            goto fail;
+        }
+        tg->slot[tg->n++].t = t;
+    }
+    if (want_mem) {
+        struct mtier_conf mc = { .capacity_bytes = (uint64_t)cfg->mem_tier_size };
+        struct tier *t = NULL;
+        rc = mtier_create(&mc, &t);
+        if (rc != ST_OK) {
+            log_warn("mem tier: cannot create it (%s)", st_strerror(rc));
+            goto fail;
+        }
+        tg->slot[tg->n++].t = t;
+    }
+    struct codec_conf cc;
+    codec_conf_init(&cc);
+    cc.level = (int)cfg->tier_zstd_level;
+    if (cfg->tier_dict_size > 0)
+        cc.dict_size = (size_t)cfg->tier_dict_size;
+    cc.small_max = cfg->tier_dict_size > 0 ? (size_t)cfg->tier_dict_value_max : 0;
+    cc.on_dict = on_dict;
+    cc.ud = tg;
+    rc = codec_create(&cc, &tg->codec);
+    if (rc != ST_OK) {
+        log_warn("tiers: cannot create the compression codec (%s)", st_strerror(rc));
+        goto fail;
+    }
+    for (int i = 0; i < tg->n; i++)
+        tg->slot[i].t->ops->each_dict(tg->slot[i].t, load_dict, tg);
+    struct ks_cold_ops ops = { .fetch = cold_fetch, .admit = cold_admit, .drop = cold_drop, .ud = tg };
+    ks_set_cold_ops(srv->ks, &ops);
+    for (int i = 0; i < tg->n; i++)
+        log_notice("tier %d: %s", i, tg->slot[i].t->name);
+    *out = tg;
+    return ST_OK;
+fail:
+    for (int i = 0; i < tg->n; i++)
+        tier_destroy(&tg->slot[i].t);
+    free(tg);
+    return ST_EIO;
+}
+
+void tiering_destroy(struct tiering **tp)
+{
+    struct tiering *tg = *tp;
+    if (!tg)
+        return;
+    codec_destroy(&tg->codec);
+    for (int i = 0; i < tg->n; i++)
+        tier_destroy(&tg->slot[i].t);
+    free(tg);
+    *tp = NULL;
+}
+
+/* ---- demotion --------------------------------------------------------------- */
+
+int tiering_can_demote(struct tiering *tg)
+{
+    for (int i = 0; i < tg->n; i++) {
+        struct tier_stats ts;
+        tg->slot[i].t->ops->stats(tg->slot[i].t, &ts);
+        if (!ts.failed)
+            return 1;
+    }
+    return 0;
+}
+
+/* Compresses ser into a new encoded record (returned owned, *len bytes). */
+static int build_record(struct tiering *tg, const char *key, uint32_t klen, uint8_t type, const void *ser,
+                        size_t serlen, uint32_t gen, int64_t expire_ms, void **out, size_t *len)
+{
+    size_t cap = codec_bound(serlen);
+    void *z = malloc(cap ? cap : 1);
+    if (!z)
+        return ST_ENOMEM;
+    size_t zlen = 0;
+    uint32_t dict_id = 0;
+    int raw = 0;
+    int rc = codec_compress(tg->codec, ser, serlen, z, cap, &zlen, &dict_id, &raw);
+    if (rc != ST_OK) {
+        free(z);
+        return rc;
+    }
+    struct tier_rec r = { .gen = gen, .expire_ms = expire_ms, .key = key, .klen = klen,
+                          .val = z, .vlen = (uint32_t)zlen, .rawlen = (uint32_t)serlen,
+                          .dict_id = raw ? 0 : dict_id, .type = type, .flags = raw ? TIER_REC_F_RAW : 0 };
+    size_t n = tier_rec_size(&r);
+    void *rec = malloc(n);
+    if (!rec) {
+        free(z);
+        return ST_ENOMEM;
+    }
+    tier_rec_encode(&r, rec);
+    free(z);
+    *out = rec;
+    *len = n;
+    return ST_OK;
+}
+
+int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int64_t now_ms, size_t *freed)
+{
+    struct keyspace *ks = tg->srv->ks;
+    struct ks_key k;
+    void *ser = NULL, *rec = NULL;
+    size_t serlen = 0, reclen = 0;
+    int rc;
+
+    if (freed)
+        *freed = 0;
+    atomic_fetch_add_explicit(&tg->demote_calls, 1, memory_order_relaxed);
+    ks_key_init(ks, &k, key, klen);
+    ks_lock(ks, k.shard);
+    struct entry **ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB);
+    if (!ref || (*ref)->enc == ENC_TIER) {
+        ks_unlock(ks, k.shard);
+        return ST_ENOENT;
+    }
+    struct entry *e = *ref;
+    rc = serial_encode(e, &ser, &serlen);
+    uint64_t dirty = ks->shards[k.shard].dirty;
+    int64_t expire_ms = entry_expire(e);
+    uint8_t type = e->type, enc = e->enc;
+    ks_unlock(ks, k.shard);
+    /* from here e may be gone: it is only compared as a pointer below */
+    if (rc != ST_OK)
+        return rc;
+
+    uint32_t gen = atomic_fetch_add_explicit(&tg->next_gen, 1, memory_order_relaxed);
+    if (gen == 0)
+        gen = atomic_fetch_add_explicit(&tg->next_gen, 1, memory_order_relaxed);
+    rc = build_record(tg, key, (uint32_t)klen, type, ser, serlen, gen, expire_ms, &rec, &reclen);
+    free(ser);
+    if (rc != ST_OK)
+        return rc;
+
+    int slot = -1, last = ST_EFULL;
+    uint64_t hint = 0;
+    for (int i = 0; i < tg->n; i++) {
+        rc = tg->slot[i].t->ops->put(tg->slot[i].t, rec, reclen, &hint, NULL);
+        if (rc == ST_OK) {
+            slot = i;
+            break;
+        }
+        atomic_fetch_add_explicit(&tg->slot[i].demote_failures, 1, memory_order_relaxed);
+        if (rc == ST_EIO)
+            log_warn("tier %s: write failed; demoting elsewhere", tg->slot[i].t->name);
+        last = rc == ST_EIO && last != ST_EFULL ? ST_EIO : (rc == ST_EFULL ? ST_EFULL : last);
+    }
+    free(rec);
+    if (slot < 0)
+        return last;
+    struct tier_slot *s = &tg->slot[slot];
+
+    ks_lock(ks, k.shard);
+    ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB);
+    if (!ref || *ref != e || ks->shards[k.shard].dirty != dirty || e->type != type) {
+        ks_unlock(ks, k.shard);
+        s->t->ops->del(s->t, key, klen, gen, hint);
+        atomic_fetch_add_explicit(&tg->demote_raced, 1, memory_order_relaxed);
+        return ST_EAGAIN;
+    }
+    struct entry *stub = entry_create(key, (uint32_t)klen, type, ENC_TIER, sizeof(struct entry_stub), expire_ms);
+    if (!stub) {
+        ks_unlock(ks, k.shard);
+        s->t->ops->del(s->t, key, klen, gen, hint);
+        return ST_ENOMEM;
+    }
+    struct entry_stub st = { .hint = hint, .gen = gen, .tier = (uint8_t)slot, .enc = enc };
+    entry_stub_set(stub, &st);
+    stub->access = e->access;
+    stub->flags |= e->flags & ENTRY_F_RAWSTR;
+    size_t before = entry_mem(e), after = entry_mem(stub);
+    /* same key, same expiry flag: the table's counts stay right; not a write */
+    stub->next = e->next;
+    ht_replace_ref(ref, stub);
+    ks_unlock(ks, k.shard);
+    entry_destroy(e);
+    atomic_fetch_add_explicit(&s->demotions, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->cold_keys, 1, memory_order_relaxed);
+    if (freed)
+        *freed = before > after ? before - after : 0;
+    return ST_OK;
+}
+
+void tiering_demote_tracked(struct tiering *tg, int64_t now_ms)
+{
+    size_t n = 0;
+    struct ks_tracked *t = ks_cold_take_tracked(&n);
+    for (size_t i = 0; i < n; i++) {
+        tiering_demote(tg, t[i].db, t[i].key, t[i].klen, now_ms, NULL);
+        free(t[i].key);
+    }
+    free(t);
+}
+
+/* ---- figures ------------------------------------------------------------------ */
+
+uint64_t tiering_heap_bytes(struct tiering *tg)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < tg->n; i++)
+        n += tg->slot[i].t->ops->heap_bytes(tg->slot[i].t);
+    return n;
+}
+
+uint64_t tiering_cold_keys(struct tiering *tg)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < tg->n; i++)
+        n += atomic_load_explicit(&tg->slot[i].cold_keys, memory_order_relaxed);
+    return n;
+}
+
+uint64_t tiering_dict_bytes(struct tiering *tg)
+{
+    struct codec_stats cs;
+    codec_stats(tg->codec, &cs);
+    return cs.dict_bytes;
+}
+
+const char *tiering_tier_name(struct tiering *tg, unsigned tier)
+{
+    return tier < (unsigned)tg->n ? tg->slot[tier].t->name : NULL;
+}
+
+void tiering_collect_thread(struct tiering *tg)
+{
+    if (ks_cold.lent)
+        atomic_fetch_add_explicit(&tg->lent, ks_cold.lent, memory_order_relaxed);
+    if (ks_cold.promoted)
+        atomic_fetch_add_explicit(&tg->promoted, ks_cold.promoted, memory_order_relaxed);
+    if (ks_cold.lost)
+        atomic_fetch_add_explicit(&tg->lost, ks_cold.lost, memory_order_relaxed);
+    ks_cold.lent = ks_cold.promoted = ks_cold.lost = 0;
+}
+
+static void addf(void (*add)(void *, const char *), void *ud, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void addf(void (*add)(void *, const char *), void *ud, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    add(ud, line);
+}
+
+void tiering_info(struct tiering *tg, void (*add)(void *ud, const char *line), void *ud)
+{
+    struct codec_stats cs;
+    codec_stats(tg->codec, &cs);
+    addf(add, ud, "tiers:%d\r\n", tg->n);
+    addf(add, ud, "cold_keys:%" PRIu64 "\r\n", tiering_cold_keys(tg));
+    addf(add, ud, "cold_reads_served:%" PRIu64 "\r\n", atomic_load(&tg->lent));
+    addf(add, ud, "cold_promotions:%" PRIu64 "\r\n", atomic_load(&tg->promoted));
+    addf(add, ud, "cold_lost:%" PRIu64 "\r\n", atomic_load(&tg->lost));
+    addf(add, ud, "demote_raced:%" PRIu64 "\r\n", atomic_load(&tg->demote_raced));
+    addf(add, ud, "compression_dicts:%" PRIu64 "\r\n", cs.dicts);
+    addf(add, ud, "compression_dict_id:%u\r\n", cs.dict_id);
+    addf(add, ud, "compression_dict_bytes:%" PRIu64 "\r\n", cs.dict_bytes);
+    addf(add, ud, "compression_trainings:%" PRIu64 "\r\n", cs.trainings);
+    addf(add, ud, "compression_raw_bytes:%" PRIu64 "\r\n", cs.raw_in);
+    addf(add, ud, "compression_stored_bytes:%" PRIu64 "\r\n", cs.stored_out);
+    addf(add, ud, "compression_ratio:%.4f\r\n", cs.raw_in ? (double)cs.stored_out / (double)cs.raw_in : 0.0);
+    addf(add, ud, "compression_train_ratio:%.4f\r\n", cs.train_ratio);
+    addf(add, ud, "compression_train_ratio_nodict:%.4f\r\n", cs.train_ratio_nodict);
+    for (int i = 0; i < tg->n; i++) {
+        struct tier_slot *s = &tg->slot[i];
+        struct tier_stats ts;
+        s->t->ops->stats(s->t, &ts);
+        addf(add, ud,
+             "tier_%s:keys=%" PRIu64 ",raw_bytes=%" PRIu64 ",stored_bytes=%" PRIu64 ",ratio=%.4f,used_bytes=%" PRIu64
+             ",capacity_bytes=%" PRIu64 ",puts=%" PRIu64 ",gets=%" PRIu64 ",hits=%" PRIu64 ",misses=%" PRIu64
+             ",dels=%" PRIu64 ",demotions=%" PRIu64 ",promotions=%" PRIu64 ",reads=%" PRIu64 ",failures=%" PRIu64
+             ",errors=%" PRIu64
+             ",read_p50_us=%.2f,read_p99_us=%.2f,read_p999_us=%.2f,failed=%d\r\n",
+             s->t->name, ts.records, ts.raw_bytes, ts.stored_bytes,
+             ts.raw_bytes ? (double)ts.stored_bytes / (double)ts.raw_bytes : 0.0, ts.used_bytes, ts.capacity_bytes,
+             ts.puts, ts.gets, ts.hits, ts.misses, ts.dels, atomic_load(&s->demotions), atomic_load(&s->promotions),
+             atomic_load(&s->reads),
+             atomic_load(&s->demote_failures) + atomic_load(&s->read_failures), ts.errors,
+             lat_pct(&s->lat, 50), lat_pct(&s->lat, 99), lat_pct(&s->lat, 99.9), ts.failed);
+    }
+}
