@@ -75,7 +75,8 @@ start_server() {
     local attempt i
     for attempt in 1 2 3 4 5; do
         PORT=$(free_port) || { echo "test_cli: no free port" >&2; return 1; }
-        (cd "$TMP" && exec "$SERVER" --port "$PORT" --bind 127.0.0.1 >"$TMP/server.log" 2>&1) &
+        # shellcheck disable=SC2086 # STRATA_SERVER_ARGS is a blank-separated list
+        (cd "$TMP" && exec "$SERVER" --port "$PORT" --bind 127.0.0.1 ${STRATA_SERVER_ARGS:-} >"$TMP/server.log" 2>&1) &
         PID=$!
         for i in $(seq 1 200); do
             if ! kill -0 "$PID" 2>/dev/null; then

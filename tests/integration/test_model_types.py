@@ -146,7 +146,8 @@ class Server:
             self.port = free_port()
             with open(self.log_path, "wb") as log:
                 self.proc = subprocess.Popen(
-                    [binary, "--port", str(self.port), "--bind", "127.0.0.1", *extra],
+                    [binary, "--port", str(self.port), "--bind", "127.0.0.1", *extra,
+                     *([] if self.is_redis else os.environ.get("STRATA_SERVER_ARGS", "").split())],
                     cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             if self._wait_ready():
                 return

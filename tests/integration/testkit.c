@@ -380,9 +380,18 @@ static int tk_try_start(struct tk_server *s, const char *bin, const char *const 
     size_t nextra = 0;
     while (extra && extra[nextra])
         nextra++;
-    const char **argv = calloc(nextra + 6, sizeof(*argv));
-    if (!argv)
+    /* STRATA_SERVER_ARGS: blank-separated arguments every server of the run
+     * gets after the test's own (the all-cold and mixed-tier suite runs) */
+    char *env_args = getenv("STRATA_SERVER_ARGS") ? strdup(getenv("STRATA_SERVER_ARGS")) : NULL;
+    size_t nenv = 0;
+    for (const char *p = env_args; p && *p; p++)
+        if (*p != ' ' && (p == env_args || p[-1] == ' '))
+            nenv++;
+    const char **argv = calloc(nextra + nenv + 6, sizeof(*argv));
+    if (!argv) {
+        free(env_args);
         return -1;
+    }
     size_t a = 0;
     argv[a++] = bin;
     argv[a++] = "--port";
@@ -391,12 +400,16 @@ static int tk_try_start(struct tk_server *s, const char *bin, const char *const 
     argv[a++] = "127.0.0.1";
     for (size_t i = 0; i < nextra; i++)
         argv[a++] = extra[i];
+    char *save = NULL;
+    for (char *tok = env_args ? strtok_r(env_args, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save))
+        argv[a++] = tok;
     argv[a] = NULL;
 
     int logfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (logfd < 0) {
         fprintf(stderr, "testkit: cannot create %s: %s\n", s->log, strerror(errno));
         free(argv);
+        free(env_args);
         return -1;
     }
     pid_t parent = getpid();
@@ -405,6 +418,7 @@ static int tk_try_start(struct tk_server *s, const char *bin, const char *const 
         fprintf(stderr, "testkit: fork: %s\n", strerror(errno));
         close(logfd);
         free(argv);
+        free(env_args);
         return -1;
     }
     if (pid == 0) {
@@ -425,6 +439,7 @@ static int tk_try_start(struct tk_server *s, const char *bin, const char *const 
     }
     close(logfd);
     free(argv);
+    free(env_args);
     s->pid = pid;
 
     long long deadline = tk_now_ms() + TK_START_TIMEOUT_MS;
