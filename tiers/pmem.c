@@ -50,6 +50,9 @@
  *     A hint the tier never handed out could still name a forged record
  *     embedded in another record's value; only the engine hands out hints,
  *     and it must not keep one past the record's delete.
+ *  7. A pool is created under "<path>.new" and renamed into place once
+ *     libpmemobj has finished it: a crash during creation leaves no file at
+ *     path (the next start creates the pool again), never half a pool.
  *
  * Threads and locks (any operation from any thread):
  *  - heap_lock (rwlock, writer-preferring): read-held around every
@@ -846,6 +849,54 @@ static int rebuild(struct ptier *p)
     return ST_OK;
 }
 
+/* Creates the pool as "<path>.new" and renames it to path (no replace),
+ * then syncs the directory (invariant 7). Sets p->pop. */
+static int create_pool(struct ptier *p, const char *path, uint64_t size)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + sizeof(".new"));
+    int rc = ST_OK;
+
+    if (!tmp)
+        return ST_ENOMEM;
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".new", sizeof(".new"));
+    unlink(tmp); /* what a creation cut short left */
+    p->pop = pmemobj_create(tmp, PTIER_LAYOUT, (size_t)size, 0600);
+    if (!p->pop) {
+        int err = errno;
+        plog(p, PTIER_LOG_WARNING, "ptier: cannot create pool %s: %s", tmp, pmemobj_errormsg());
+        rc = err == ENOMEM ? ST_ENOMEM : err == EINVAL ? ST_EINVAL : ST_EIO;
+        unlink(tmp);
+        goto out;
+    }
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+        plog(p, PTIER_LOG_WARNING, "ptier: cannot rename new pool %s to %s: %s", tmp, path, strerror(errno));
+        pmemobj_close(p->pop);
+        p->pop = NULL;
+        unlink(tmp);
+        rc = ST_EIO;
+        goto out;
+    }
+    /* the rename itself durable: sync the directory */
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        size_t dn = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(tmp, path, dn);
+        tmp[dn] = 0;
+    } else {
+        strcpy(tmp, ".");
+    }
+    int dfd = open(tmp, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+out:
+    free(tmp);
+    return rc;
+}
+
 /* The code for a failed pmemobj_open of an existing file: the environment's
  * refusals are ST_EIO (or ST_ENOMEM); anything else (EINVAL for a wrong
  * layout or a bad header, and the odd codes libpmemobj leaves for a bad
@@ -922,13 +973,9 @@ int ptier_create(const struct ptier_conf *conf, struct tier **out)
             rc = ST_EINVAL;
             goto fail;
         }
-        p->pop = pmemobj_create(conf->path, PTIER_LAYOUT, (size_t)conf->size, 0600);
-        if (!p->pop) {
-            int err = errno;
-            plog(p, PTIER_LOG_WARNING, "ptier: cannot create pool %s: %s", conf->path, pmemobj_errormsg());
-            rc = err == ENOMEM ? ST_ENOMEM : err == EINVAL ? ST_EINVAL : ST_EIO;
+        rc = create_pool(p, conf->path, conf->size);
+        if (rc != ST_OK)
             goto fail;
-        }
         created = 1;
     } else {
         plog(p, PTIER_LOG_WARNING, "ptier: cannot stat %s: %s", conf->path, strerror(errno));
