@@ -39,7 +39,9 @@
  *  3. Delete = store 0 to the magic, persist, then pmemobj_free. A crash in
  *     between leaves an allocated record with magic 0: open frees it. A
  *     stale hint to a freed record reads magic 0 (or, once the space is
- *     reused, a record of another key/gen or bytes that fail the CRC).
+ *     reused, a record of another key/gen or bytes that fail the CRC; a
+ *     stale hint into space a concurrent put is filling can read as
+ *     damaged, ST_ECORRUPT -- never as a value).
  *  4. Reads through a hint never leave [base, base + pool_size): the hint is
  *     checked against the pool, the record's claimed length against what
  *     remains of the pool, before a byte past the header is read.

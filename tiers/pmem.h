@@ -20,8 +20,10 @@
 struct ptier_conf {
     const char *path; /* pool file (or device DAX); a pool set file is not supported */
     uint64_t size;    /* bytes of a pool created here (>= 8 MiB); ignored when it exists */
-    /* Optional (NULL: silent). Called from the thread of the failing call with
-     * one line, no newline; msg is only valid during the call. */
+    /* Optional (NULL: silent). Called from the thread of the call that has
+     * something to say, with one line (no newline), sometimes under the
+     * tier's locks: it must not call into the tier. msg is only valid
+     * during the call. */
     void (*log)(void *ud, int level, const char *msg);
     void *log_ud;
 };

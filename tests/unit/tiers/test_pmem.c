@@ -12,9 +12,10 @@
  *
  * Pools live on tmpfs (/dev/shm) with PMEM_IS_PMEM_FORCE=1 and
  * PMEMOBJ_CONF=sds.at_create=0 (set in main before any PMDK call, and by
- * ctest). Not covered here: the sticky failed state, which needs libpmemobj
- * to fail with something other than ENOMEM (no way to provoke it from a
- * test without a fault-injection hook in PMDK).
+ * ctest). The sticky failed state needs libpmemobj to fail with something
+ * other than ENOMEM: this file defines pmemobj_alloc itself (the tier's
+ * static library binds to the executable's definition), passing calls on
+ * to libpmemobj's unless a test sets alloc_fail_errno.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libpmemobj.h>
 #include <sys/mman.h>
@@ -34,6 +37,24 @@
 #include "tiers/pmem.h"
 
 #define POOL_SIZE (16u << 20)
+
+/* ---- fault injection: pmemobj_alloc interposed ------------------------- */
+
+static int alloc_fail_errno; /* test harness state: 0 = pass through */
+
+int pmemobj_alloc(PMEMobjpool *pop, PMEMoid *oidp, size_t size, uint64_t type_num, pmemobj_constr constructor,
+                  void *arg)
+{
+    typedef int alloc_fn(PMEMobjpool *, PMEMoid *, size_t, uint64_t, pmemobj_constr, void *);
+    static alloc_fn *real;
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "pmemobj_alloc");
+    if (alloc_fail_errno) {
+        errno = alloc_fail_errno;
+        return -1;
+    }
+    return real(pop, oidp, size, type_num, constructor, arg);
+}
 
 struct logcap {
     int n;
@@ -443,6 +464,53 @@ static void test_pmem_used_bytes_and_heap_bytes(void **state)
     free(rec);
 }
 
+static void test_pmem_unexpected_pmdk_failure_enters_the_sticky_failed_state(void **state)
+{
+    struct tfix *f = *state;
+    struct logcap cap = {0};
+    tier_destroy(&f->t);
+    assert_int_equal(open_tier(f->path, &cap, &f->t), ST_OK);
+    struct tier *t = f->t;
+    size_t len;
+    uint64_t hint = 0;
+    uint64_t h = put_ok(t, "before", 1, 100);
+    void *rec = make_rec("during", 2, 100, &len);
+
+    /* ENOMEM is a full pool, not a failure */
+    alloc_fail_errno = ENOMEM;
+    assert_int_equal(t->ops->put(t, rec, len, &hint, NULL), ST_EFULL);
+    assert_int_equal(stats_of(t).failed, 0);
+    /* anything else is */
+    alloc_fail_errno = EIO;
+    int warnings = cap.warnings;
+    assert_int_equal(t->ops->put(t, rec, len, &hint, NULL), ST_EIO);
+    alloc_fail_errno = 0;
+    struct tier_stats s = stats_of(t);
+    assert_int_equal(s.failed, 1);
+    assert_int_equal(s.errors, 1);
+    assert_int_equal(s.records, 1);
+    assert_int_equal(cap.warnings, warnings + 1);
+    assert_non_null(strstr(cap.last, "pmemobj_alloc"));
+    /* sticky: puts keep failing with libpmemobj healthy again, logged once */
+    assert_int_equal(t->ops->put(t, rec, len, &hint, NULL), ST_EIO);
+    unsigned char d[8] = {0};
+    assert_int_equal(t->ops->put_dict(t, 3, d, sizeof(d)), ST_EIO);
+    assert_int_equal(cap.warnings, warnings + 1);
+    s = stats_of(t);
+    assert_int_equal(s.puts, 4);
+    assert_int_equal(s.put_fails, 3);
+    /* reads and deletes go on */
+    expect_get(t, "before", 1, 100, h);
+    assert_int_equal(t->ops->del(t, "before", 6, 1, h), ST_OK);
+    assert_int_equal(stats_of(t).records, 0);
+    free(rec);
+    /* the state is the process's, not the pool's: a reopen starts clean */
+    tier_destroy(&f->t);
+    assert_int_equal(open_tier(f->path, NULL, &f->t), ST_OK);
+    assert_int_equal(stats_of(f->t).failed, 0);
+    put_ok(f->t, "after", 3, 10);
+}
+
 static void test_pmem_two_tiers_side_by_side_are_independent(void **state)
 {
     (void)state;
@@ -495,6 +563,8 @@ int main(void)
                                         pmem_teardown),
         cmocka_unit_test_setup_teardown(test_pmem_hints_at_or_past_the_pool_end_miss, pmem_setup, pmem_teardown),
         cmocka_unit_test_setup_teardown(test_pmem_used_bytes_and_heap_bytes, pmem_setup, pmem_teardown),
+        cmocka_unit_test_setup_teardown(test_pmem_unexpected_pmdk_failure_enters_the_sticky_failed_state, pmem_setup,
+                                        pmem_teardown),
         cmocka_unit_test(test_pmem_two_tiers_side_by_side_are_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
