@@ -67,8 +67,12 @@
  *    steps. A del of a pinned record zeroes its magic and counts it deleted
  *    but leaves the free to the walk (pmemobj_next needs an allocated
  *    object to step from).
- *  - dict_lock: the DRAM index of dictionaries.  stat_lock: the counters.
- *  Lock order: heap_lock -> stripe -> dict_lock -> stat_lock.
+ *  - dict_lock: the DRAM index of dictionaries.
+ *  - the counters (st) are relaxed atomics, no lock: every get, put and del
+ *    bumps a few, from every worker. The content sums (records, raw, stored,
+ *    used bytes) change only while heap_lock is held (read by put/del,
+ *    write by clear), so clear's reset cannot interleave with an update.
+ *  Lock order: heap_lock -> stripe -> dict_lock.
  *
  * Durability: when put (or put_dict) returns ST_OK the object is persistent;
  * when del returns ST_OK the record is gone or (crash) has magic 0. The
@@ -141,8 +145,7 @@ struct ptier {
     struct pdict *dicts; /* dict_lock */
     size_t ndicts, dicts_cap;
 
-    pthread_mutex_t stat_lock;
-    struct tier_stats st; /* stat_lock */
+    struct tier_stats st; /* relaxed atomics (sums: under heap_lock too) */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -224,15 +227,21 @@ static int rec_matches(struct ptier *p, uint64_t hint, const char *key, size_t k
     return 1;
 }
 
+static void st_add(uint64_t *field, uint64_t v)
+{
+    __atomic_fetch_add(field, v, __ATOMIC_RELAXED);
+}
+
+static void st_sub(uint64_t *field, uint64_t v)
+{
+    __atomic_fetch_sub(field, v, __ATOMIC_RELAXED);
+}
+
 static void enter_failed(struct ptier *p, const char *what, int err)
 {
-    int first;
+    int first = !__atomic_exchange_n(&p->st.failed, 1, __ATOMIC_RELAXED);
 
-    pthread_mutex_lock(&p->stat_lock);
-    first = !p->st.failed;
-    p->st.failed = 1;
-    p->st.errors++;
-    pthread_mutex_unlock(&p->stat_lock);
+    st_add(&p->st.errors, 1);
     if (first)
         plog(p, PTIER_LOG_WARNING, "ptier: %s failed (%s: %s); the PMem tier stops taking records", what,
              strerror(err), pmemobj_errormsg());
@@ -240,12 +249,7 @@ static void enter_failed(struct ptier *p, const char *what, int err)
 
 static int is_failed(struct ptier *p)
 {
-    int f;
-
-    pthread_mutex_lock(&p->stat_lock);
-    f = p->st.failed;
-    pthread_mutex_unlock(&p->stat_lock);
-    return f;
+    return __atomic_load_n(&p->st.failed, __ATOMIC_RELAXED);
 }
 
 /* 1 if a walk stands on off; marks it for the walk to free. Caller holds
@@ -297,19 +301,18 @@ static int obj_ctor(PMEMobjpool *pop, void *ptr, void *arg)
     return 0;
 }
 
+/* Counts a put; a stored record's sums only with heap_lock held. */
 static void count_put(struct ptier *p, int ok, const struct tier_rec *r, uint64_t used)
 {
-    pthread_mutex_lock(&p->stat_lock);
-    p->st.puts++;
+    st_add(&p->st.puts, 1);
     if (ok) {
-        p->st.records++;
-        p->st.raw_bytes += r->rawlen;
-        p->st.stored_bytes += r->vlen;
-        p->st.used_bytes += used;
+        st_add(&p->st.records, 1);
+        st_add(&p->st.raw_bytes, r->rawlen);
+        st_add(&p->st.stored_bytes, r->vlen);
+        st_add(&p->st.used_bytes, used);
     } else {
-        p->st.put_fails++;
+        st_add(&p->st.put_fails, 1);
     }
-    pthread_mutex_unlock(&p->stat_lock);
 }
 
 /* Allocates an object of type with the image at src (len bytes, magic first)
@@ -353,8 +356,8 @@ static int pmem_put(struct tier *t, const void *rec, size_t len, uint64_t *hint,
     }
     pthread_rwlock_rdlock(&p->heap_lock);
     rc = obj_alloc(p, TYPE_REC, rec, len, &off, &usable);
-    pthread_rwlock_unlock(&p->heap_lock);
     count_put(p, rc == ST_OK, &r, usable + ALLOC_HDR);
+    pthread_rwlock_unlock(&p->heap_lock);
     if (rc == ST_OK)
         *hint = off;
     return rc;
@@ -362,15 +365,10 @@ static int pmem_put(struct tier *t, const void *rec, size_t len, uint64_t *hint,
 
 static void count_get(struct ptier *p, int rc)
 {
-    pthread_mutex_lock(&p->stat_lock);
-    p->st.gets++;
-    if (rc == ST_OK)
-        p->st.hits++;
-    else
-        p->st.misses++;
+    st_add(&p->st.gets, 1);
+    st_add(rc == ST_OK ? &p->st.hits : &p->st.misses, 1);
     if (rc == ST_ECORRUPT)
-        p->st.errors++;
-    pthread_mutex_unlock(&p->stat_lock);
+        st_add(&p->st.errors, 1);
 }
 
 static int pmem_get(struct tier *t, const char *key, size_t klen, uint64_t gen, uint64_t hint, void **buf,
@@ -424,7 +422,7 @@ static int pmem_del(struct tier *t, const char *key, size_t klen, uint64_t gen, 
 {
     struct ptier *p = (struct ptier *)t;
     pthread_mutex_t *stripe;
-    uint64_t total = 0, usable, rawlen, vlen;
+    uint64_t total = 0, usable;
     int rc = ST_ENOENT;
 
     if (!key || klen == 0 || klen > TIER_KEY_MAX || !hint_in_pool(p, hint))
@@ -440,23 +438,17 @@ static int pmem_del(struct tier *t, const char *key, size_t klen, uint64_t gen, 
         usable = pmemobj_alloc_usable_size(oid);
         if (tier_rec_decode(p->pool + hint, (size_t)total, &r, NULL) == ST_OK &&
             pmemobj_type_num(oid) == TYPE_REC && usable >= total && usable <= p->pool_size - hint) {
-            rawlen = rd32(p->pool + hint + 32);
-            vlen = rd32(p->pool + hint + 28);
             rec_free(p, hint);
+            st_sub(&p->st.records, 1);
+            st_sub(&p->st.raw_bytes, r.rawlen);
+            st_sub(&p->st.stored_bytes, r.vlen);
+            st_sub(&p->st.used_bytes, usable + ALLOC_HDR);
+            st_add(&p->st.dels, 1);
             rc = ST_OK;
         }
     }
     pthread_mutex_unlock(stripe);
     pthread_rwlock_unlock(&p->heap_lock);
-    if (rc == ST_OK) {
-        pthread_mutex_lock(&p->stat_lock);
-        p->st.records--;
-        p->st.raw_bytes -= rawlen;
-        p->st.stored_bytes -= vlen;
-        p->st.used_bytes -= usable + ALLOC_HDR;
-        p->st.dels++;
-        pthread_mutex_unlock(&p->stat_lock);
-    }
     return rc;
 }
 
@@ -544,9 +536,7 @@ static int pmem_iterate(struct tier *t, tier_visit_fn *fn, void *ud)
         struct tier_rec rec;
         size_t used;
         if (tier_rec_decode(buf, n, &rec, &used) != ST_OK) {
-            pthread_mutex_lock(&p->stat_lock);
-            p->st.errors++;
-            pthread_mutex_unlock(&p->stat_lock);
+            st_add(&p->st.errors, 1);
             plog(p, PTIER_LOG_WARNING, "ptier: damaged record at offset %llu skipped by a walk",
                  (unsigned long long)cur.off);
             continue;
@@ -591,9 +581,12 @@ static int pmem_clear(struct tier *t, int with_dicts)
         p->ndicts = 0;
         pthread_mutex_unlock(&p->dict_lock);
     }
-    pthread_mutex_lock(&p->stat_lock);
-    p->st.records = p->st.raw_bytes = p->st.stored_bytes = p->st.used_bytes = 0;
-    pthread_mutex_unlock(&p->stat_lock);
+    /* every stored record was freed here or by a del (write-held: no put
+     * or del is between its allocation and its count) */
+    __atomic_store_n(&p->st.records, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->st.raw_bytes, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->st.stored_bytes, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->st.used_bytes, 0, __ATOMIC_RELAXED);
     pthread_rwlock_unlock(&p->heap_lock);
     plog(p, PTIER_LOG_NOTICE, "ptier: cleared %llu records%s", (unsigned long long)n,
          with_dicts ? " and the dictionaries" : "");
@@ -692,9 +685,7 @@ static int pmem_each_dict(struct tier *t, int (*fn)(void *ud, uint32_t id, const
         }
         pthread_mutex_unlock(&p->dict_lock);
         if (!ok) {
-            pthread_mutex_lock(&p->stat_lock);
-            p->st.errors++;
-            pthread_mutex_unlock(&p->stat_lock);
+            st_add(&p->st.errors, 1);
             plog(p, PTIER_LOG_WARNING, "ptier: damaged dictionary %u at offset %llu skipped", d.id,
                  (unsigned long long)d.off);
             continue;
@@ -715,9 +706,22 @@ static void pmem_stats(struct tier *t, struct tier_stats *out)
 {
     struct ptier *p = (struct ptier *)t;
 
-    pthread_mutex_lock(&p->stat_lock);
-    *out = p->st;
-    pthread_mutex_unlock(&p->stat_lock);
+    const struct tier_stats *s = &p->st;
+
+    memset(out, 0, sizeof(*out));
+    out->records = __atomic_load_n(&s->records, __ATOMIC_RELAXED);
+    out->raw_bytes = __atomic_load_n(&s->raw_bytes, __ATOMIC_RELAXED);
+    out->stored_bytes = __atomic_load_n(&s->stored_bytes, __ATOMIC_RELAXED);
+    out->used_bytes = __atomic_load_n(&s->used_bytes, __ATOMIC_RELAXED);
+    out->capacity_bytes = s->capacity_bytes; /* immutable after create */
+    out->puts = __atomic_load_n(&s->puts, __ATOMIC_RELAXED);
+    out->put_fails = __atomic_load_n(&s->put_fails, __ATOMIC_RELAXED);
+    out->gets = __atomic_load_n(&s->gets, __ATOMIC_RELAXED);
+    out->hits = __atomic_load_n(&s->hits, __ATOMIC_RELAXED);
+    out->misses = __atomic_load_n(&s->misses, __ATOMIC_RELAXED);
+    out->dels = __atomic_load_n(&s->dels, __ATOMIC_RELAXED);
+    out->errors = __atomic_load_n(&s->errors, __ATOMIC_RELAXED);
+    out->failed = __atomic_load_n(&s->failed, __ATOMIC_RELAXED);
 }
 
 static uint64_t pmem_heap_bytes(struct tier *t)
@@ -734,7 +738,6 @@ static void ptier_free(struct ptier *p)
         pthread_mutex_destroy(&p->stripes[i]);
     pthread_rwlock_destroy(&p->heap_lock);
     pthread_mutex_destroy(&p->dict_lock);
-    pthread_mutex_destroy(&p->stat_lock);
     free(p->dicts);
     free(p);
 }
@@ -949,7 +952,6 @@ int ptier_create(const struct ptier_conf *conf, struct tier **out)
     for (int i = 0; i < NSTRIPES; i++)
         pthread_mutex_init(&p->stripes[i], NULL);
     pthread_mutex_init(&p->dict_lock, NULL);
-    pthread_mutex_init(&p->stat_lock, NULL);
 
     if (stat(conf->path, &sb) == 0) {
         /* libpmemobj 1.12 faults (SIGBUS/SIGSEGV) opening some files far
