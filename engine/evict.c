@@ -120,12 +120,15 @@ static uint64_t score_of(struct keyspace *ks, int policy, const struct entry *e,
 unsigned evict_sample(struct keyspace *ks, int policy, unsigned samples, int64_t now_ms, struct evict_pool *p,
                       evict_filter_fn *filter, void *ud)
 {
-    unsigned seen = 0;
+    unsigned seen = 0, taken = 0, probes = 0;
     int vol = evict_is_volatile(policy);
     if (samples == 0)
         samples = 1;
-    /* a few random shards; a sparse keyspace may need several to find keys */
-    for (unsigned tries = 0; tries < 16 && seen < samples; tries++) {
+    /* A few random shards; a sparse keyspace may need several to find keys.
+     * `samples` counts entries that pass the filters (a keyspace that is
+     * mostly cold still yields hot candidates), within a bound on probes. */
+    unsigned max_probes = samples * 32;
+    for (unsigned tries = 0; tries < 16 && taken < samples && probes < max_probes; tries++) {
         unsigned shard = (unsigned)(rng_next(p) % ks->nshards);
         struct ks_shard *s = &ks->shards[shard];
         if (vol && __atomic_load_n(&s->volatile_total, __ATOMIC_RELAXED) == 0)
@@ -137,7 +140,7 @@ unsigned evict_sample(struct keyspace *ks, int policy, unsigned samples, int64_t
             if (n == 0 || (vol && d->volatile_keys == 0))
                 continue;
             unsigned want = samples < n ? samples : (unsigned)n;
-            for (unsigned i = 0; i < want; i++) {
+            for (unsigned got = 0; got < want && probes < max_probes; probes++) {
                 struct entry *e = ht_random(&d->ht, rnd_cb, p);
                 if (!e)
                     break;
@@ -148,6 +151,8 @@ unsigned evict_sample(struct keyspace *ks, int policy, unsigned samples, int64_t
                     continue; /* expiry takes it anyway */
                 if (filter && !filter(e, ud))
                     continue;
+                got++;
+                taken++;
                 pool_offer(p, score_of(ks, policy, e, p), (int)db, entry_key(e), e->klen);
             }
         }

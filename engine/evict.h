@@ -68,11 +68,12 @@ struct evict_pool {
 void evict_pool_init(struct evict_pool *p, uint64_t seed);
 void evict_pool_deinit(struct evict_pool *p);
 
-/* Fills the pool for policy: `samples` entries from each database of a few
- * random shards, so at least `samples` entries are seen when the keyspace
- * has them. The filter, when given, skips entries it returns 0 for (the
- * caller's: e.g. stubs when only DRAM-resident victims will do); it runs
- * under the entry's shard lock. Returns the number of entries sampled. */
+/* Fills the pool for policy: up to `samples` entries from each database of
+ * a few random shards, until `samples` entries passing the policy and the
+ * filter were seen or 32 x samples probes were made. The filter, when given,
+ * skips entries it returns 0 for (the caller's: e.g. stubs when only
+ * DRAM-resident victims will do); it runs under the entry's shard lock.
+ * Returns the number of entries probed. */
 typedef int evict_filter_fn(const struct entry *e, void *ud);
 unsigned evict_sample(struct keyspace *ks, int policy, unsigned samples, int64_t now_ms, struct evict_pool *p,
                       evict_filter_fn *filter, void *ud);

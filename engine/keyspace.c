@@ -414,9 +414,12 @@ static struct entry **cold_lookup(struct keyspace *ks, int db, const struct ks_k
     int promote = !ks_cold.readonly || ks_cold.ntemp == KS_TEMP_MAX ||
                   (ks->cold.admit && ks->cold.admit(ks->cold.ud, stub));
     if (!promote) {
-        /* the stub's clock moves too, so a second read soon is admitted */
-        if (!(flags & KS_F_NOTOUCH))
-            ks_touch(ks, k->shard, stub);
+        /* The stub counts its reads since demotion in the counter bits and
+         * keeps the time of the last one, for the admission rule. */
+        if (!(flags & KS_F_NOTOUCH)) {
+            uint32_t reads = stub->access >> 24;
+            stub->access = ((reads < 255 ? reads + 1 : 255) << 24) | lru_now(ks);
+        }
         full->next = NULL;
         ks_cold.temp[ks_cold.ntemp] = full;
         ks_cold.lent++;

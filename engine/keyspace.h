@@ -53,7 +53,9 @@ struct ks_cold_ops {
     /* Builds stub's full entry (key, expiry, access as the stub's) from its
      * record. ST_OK with *out owned, or an error (logged by the callee). */
     int (*fetch)(void *ud, int db, const struct entry *stub, struct entry **out);
-    /* 1 when a read of stub should promote it (admission rule). */
+    /* 1 when a read of stub should promote it (admission rule). A stub's
+     * access field holds the clock of its last read and, in the counter
+     * bits, its reads since demotion (the demoter sets them to 0). */
     int (*admit)(void *ud, const struct entry *stub);
     /* stub is being destroyed (deleted, overwritten, expired, flushed): drop
      * its record (promoted: because its value moved back to DRAM). Any

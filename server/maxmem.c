@@ -55,6 +55,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #define MAXMEM_CRON_US 2000    /* per cron tick */
 #define MAXMEM_REFRESH_US 1000 /* used-memory cache lifetime */
 #define MAXMEM_STUB_BYTES 96   /* a cold key's DRAM, roughly: entry + stub + table slot */
+#define MAXMEM_VICTIMS 8       /* per command */
 
 static uint64_t allocator_bytes(void)
 {
@@ -123,44 +124,48 @@ static size_t evict_one(struct worker *w, int policy, struct evict_cand *cand, i
 
 enum { FREE_OK, FREE_RUNNING, FREE_FAIL };
 
-/* Frees until `need` bytes are given back or budget_us passes. */
-static int free_memory(struct worker *w, uint64_t need, int64_t budget_us)
+/* Frees until `need` bytes are given back, budget_us passes or max_victims
+ * keys were taken; *freed gets the estimate of what went. */
+static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int max_victims, uint64_t *freed)
 {
     struct server *srv = w->srv;
     int policy = (int)cfg_load(srv->cfg.maxmemory_policy);
     unsigned samples = (unsigned)cfg_load(srv->cfg.maxmemory_samples);
     struct tiering *tg = srv->tiering;
     int64_t start = util_mono_us(), now_ms = util_time_ms();
-    uint64_t freed = 0;
     int can_evict = policy != EVICT_NOEVICTION;
     int pick = policy == EVICT_NOEVICTION ? EVICT_ALLKEYS_LRU : policy;
+    int victims = 0;
 
+    *freed = 0;
     if (!can_evict && !(tg && tiering_can_demote(tg)))
         return FREE_FAIL;
-    while (freed < need) {
-        if (util_mono_us() - start > budget_us)
+    while (*freed < need) {
+        if (victims >= max_victims || util_mono_us() - start > budget_us)
             return FREE_RUNNING;
+        victims++;
         int demote = tg && tiering_can_demote(tg);
         struct evict_cand cand;
         if (demote) {
-            /* most keys may be cold already: look a while for a hot one */
-            for (int round = 0; round < 16 && w->evict_pool.n == 0; round++)
+            /* In a mostly cold keyspace, finding hot keys costs many probes:
+             * top the pool up only when it runs low (candidates gone stale
+             * are re-checked when taken). */
+            if (w->evict_pool.n < EVICT_POOL / 2)
                 evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, only_hot, NULL);
             if (evict_pool_pop(&w->evict_pool, &cand)) {
                 size_t got = 0;
                 int rc = tiering_demote(tg, cand.db, cand.key, cand.klen, now_ms, &got);
                 if (rc == ST_OK) {
-                    freed += got;
-                    evict_cand_free(&cand);
-                    continue;
-                }
-                if ((rc == ST_EFULL || rc == ST_EIO) && can_evict)
-                    freed += evict_one(w, pick, &cand, now_ms);
-                evict_cand_free(&cand);
-                if (rc == ST_EFULL || rc == ST_EIO) {
-                    if (!can_evict)
+                    *freed += got;
+                } else if (rc == ST_EFULL || rc == ST_EIO) {
+                    /* the last tier is full (or failed): evict instead */
+                    if (!can_evict) {
+                        evict_cand_free(&cand);
                         return FREE_FAIL;
+                    }
+                    *freed += evict_one(w, pick, &cand, now_ms);
                 }
+                evict_cand_free(&cand);
                 continue;
             }
             /* Nothing hot found. When the stubs cannot be what fills the
@@ -180,10 +185,18 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us)
         }
         if (!evict_pool_pop(&w->evict_pool, &cand))
             return FREE_FAIL; /* nothing to take (e.g. volatile-* and no TTLs) */
-        freed += evict_one(w, pick, &cand, now_ms);
+        *freed += evict_one(w, pick, &cand, now_ms);
         evict_cand_free(&cand);
     }
     return FREE_OK;
+}
+
+/* What freeing gave back comes off the cached figure at once, so the next
+ * commands do not free it again before the allocator's totals are re-read. */
+static void used_minus(struct server *srv, uint64_t freed)
+{
+    uint64_t cur = atomic_load_explicit(&srv->mem_used_cache, memory_order_relaxed);
+    atomic_store_explicit(&srv->mem_used_cache, cur > freed ? cur - freed : 0, memory_order_relaxed);
 }
 
 int maxmem_before_command(struct client *c, const struct cmd_entry *e)
@@ -195,11 +208,13 @@ int maxmem_before_command(struct client *c, const struct cmd_entry *e)
     uint64_t used = maxmem_used(srv, 0);
     if (used <= limit)
         return 0;
-    int rc = free_memory(c->w, used - limit, MAXMEM_BUDGET_US);
-    if (rc != FREE_FAIL) {
-        maxmem_used(srv, 1);
+    uint64_t freed = 0;
+    /* a few victims per command: the budget is held on average, and no
+     * command pays for a large backlog (the cron works on that) */
+    int rc = free_memory(c->w, used - limit, MAXMEM_BUDGET_US, MAXMEM_VICTIMS, &freed);
+    used_minus(srv, freed);
+    if (rc != FREE_FAIL)
         return 0;
-    }
     /* nothing more to free: refuse what may grow memory */
     used = maxmem_used(srv, 1);
     if (used > limit && (e->def->flags & CMD_DENYOOM))
@@ -214,6 +229,8 @@ void maxmem_cron(struct worker *w)
     if (limit == 0)
         return;
     uint64_t used = maxmem_used(srv, 1);
+    uint64_t freed = 0;
     if (used > limit)
-        free_memory(w, used - limit, MAXMEM_CRON_US);
+        free_memory(w, used - limit, MAXMEM_CRON_US, INT32_MAX, &freed);
+    used_minus(srv, freed);
 }

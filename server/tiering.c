@@ -231,7 +231,8 @@ static int cold_admit(void *ud, const struct entry *stub)
         return 0;
     if (window == 0)
         return 1;
-    return ks_idle_seconds(tg->srv->ks, stub->access) < (uint64_t)window;
+    /* the second read since demotion, within the window of the first */
+    return (stub->access >> 24) >= 1 && ks_idle_seconds(tg->srv->ks, stub->access) < (uint64_t)window;
 }
 
 static void cold_drop(void *ud, const struct entry *stub, int promoted)
@@ -460,7 +461,8 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
     }
     struct entry_stub st = { .hint = hint, .gen = gen, .tier = (uint8_t)slot, .enc = enc };
     entry_stub_set(stub, &st);
-    stub->access = e->access;
+    /* the clock of the last access (stub LRU), no reads since demotion */
+    stub->access = e->access & KS_LRU_CLOCK_MAX;
     stub->flags |= e->flags & ENTRY_F_RAWSTR;
     size_t before = entry_mem(e), after = entry_mem(stub);
     /* same key, same expiry flag: the table's counts stay right; not a write */
