@@ -163,7 +163,8 @@ static void keys_del_generic(struct client *c)
     }
     ks_lock_keys(ks, k, n);
     for (size_t i = 0; i < n; i++) {
-        struct entry **ref = ks_find_ref(ks, c->db, &k[i], c->now_ms, KS_F_NOTOUCH);
+        /* a cold key is deleted as its stub: its record goes, unread */
+        struct entry **ref = ks_find_ref(ks, c->db, &k[i], c->now_ms, KS_F_NOTOUCH | KS_F_STUB);
         if (ref) {
             ks_delete_ref(ks, c->db, &k[i], ref);
             deleted++;
@@ -200,7 +201,7 @@ static void keys_exists_generic(struct client *c, int flags)
     }
     ks_lock_keys(ks, k, n);
     for (size_t i = 0; i < n; i++)
-        if (ks_find_ref(ks, c->db, &k[i], c->now_ms, flags))
+        if (ks_find_ref(ks, c->db, &k[i], c->now_ms, flags | KS_F_STUB))
             found++;
     ks_unlock_keys(ks, k, n);
     keys_keyset_free(k, stack);
@@ -228,7 +229,7 @@ static void cmd_type(struct client *c)
 
     ks_key_init(ks, &k, c->argv[1].p, c->argv[1].len);
     ks_lock(ks, k.shard);
-    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH);
+    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH | KS_F_STUB);
     if (ref)
         name = entry_type_name((*ref)->type);
     ks_unlock(ks, k.shard);
@@ -302,7 +303,8 @@ static void keys_expire_generic(struct client *c, long long basetime, int unit_s
 
     ks_key_init(ks, &k, c->argv[1].p, c->argv[1].len);
     ks_lock(ks, k.shard);
-    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, keys_touch_flags(c));
+    /* expiry lives in the stub: a cold key stays cold */
+    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, keys_touch_flags(c) | KS_F_STUB);
     if (!ref)
         goto out;
     int64_t cur = entry_expire(*ref);
@@ -365,7 +367,7 @@ static void keys_ttl_generic(struct client *c, int output_ms, int output_abs)
 
     ks_key_init(ks, &k, c->argv[1].p, c->argv[1].len);
     ks_lock(ks, k.shard);
-    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH);
+    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH | KS_F_STUB);
     if (ref)
         expire = entry_expire(*ref);
     ks_unlock(ks, k.shard);
@@ -412,7 +414,7 @@ static void cmd_persist(struct client *c)
 
     ks_key_init(ks, &k, c->argv[1].p, c->argv[1].len);
     ks_lock(ks, k.shard);
-    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, keys_touch_flags(c));
+    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, keys_touch_flags(c) | KS_F_STUB);
     if (ref && entry_expire(*ref) != -1)
         rc = ks_set_expire(ks, c->db, &k, ref, -1) == ST_OK ? 1 : -1;
     ks_unlock(ks, k.shard);

@@ -54,7 +54,6 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #define MAXMEM_BUDGET_US 1000  /* per command */
 #define MAXMEM_CRON_US 2000    /* per cron tick */
 #define MAXMEM_REFRESH_US 1000 /* used-memory cache lifetime */
-#define MAXMEM_STUB_BYTES 96   /* a cold key's DRAM, roughly: entry + stub + table slot */
 #define MAXMEM_VICTIMS 8       /* per command */
 
 static uint64_t allocator_bytes(void)
@@ -168,11 +167,15 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int m
                 evict_cand_free(&cand);
                 continue;
             }
-            /* Nothing hot found. When the stubs cannot be what fills the
-             * budget, hot keys exist and sampling was unlucky: try again
-             * later rather than evict a cold key. */
-            uint64_t limit = (uint64_t)cfg_load(srv->cfg.maxmemory);
-            if (tiering_cold_keys(tg) * MAXMEM_STUB_BYTES < limit / 2)
+            /* Nothing hot found. While DRAM still holds values (more than
+             * 1% of the keys are hot), sampling was unlucky: try again later
+             * rather than evict a cold key -- eviction is for when the
+             * stubs themselves fill the budget. Counting locks every shard
+             * once, on this rare path only. */
+            struct ks_stats st;
+            ks_stats(srv->ks, &st);
+            uint64_t cold = tiering_cold_keys(tg);
+            if (st.keys > cold && (st.keys - cold) * 100 > st.keys)
                 return FREE_RUNNING;
             /* nothing hot left to demote: the stubs themselves must go */
             if (!can_evict)

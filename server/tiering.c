@@ -148,10 +148,10 @@ static int on_dict(void *ud, uint32_t id, const void *dict, size_t len)
     return stored == tg->n ? 0 : -1;
 }
 
-static void ptier_log(void *ud, int level, const char *msg)
+static void pmem_log(void *ud, int level, const char *msg)
 {
     (void)ud;
-    if (level <= 0)
+    if (level >= PTIER_LOG_WARNING)
         log_warn("pmem tier: %s", msg);
     else
         log_notice("pmem tier: %s", msg);
@@ -274,7 +274,7 @@ int tiering_create(struct server *srv, struct tiering **out)
     atomic_store(&tg->next_gen, 1);
     int rc;
     if (want_pmem) {
-        struct ptier_conf pc = { .path = cfg->pmem_path, .size = (uint64_t)cfg->pmem_size, .log = ptier_log,
+        struct ptier_conf pc = { .path = cfg->pmem_path, .size = (uint64_t)cfg->pmem_size, .log = pmem_log,
                                  .log_ud = NULL };
         struct tier *t = NULL;
         rc = ptier_create(&pc, &t);

@@ -288,8 +288,13 @@ static void test_metadata_commands_leave_keys_cold_and_writes_promote(void **sta
     redisReply *r = tk_cmd(c, "SCAN 0 TYPE string COUNT 100");
     assert_int_equal(r->element[1]->elements, 2);
     freeReplyObject(r);
+    tk_expect_int(tk_cmd(c, "EXPIRE b 2000"), 1); /* the expiry lives in the stub */
+    ttl = ll_reply(tk_cmd(c, "TTL b"));
+    assert_true(ttl > 1990 && ttl <= 2000);
+    tk_expect_int(tk_cmd(c, "TOUCH a b"), 2);
     expect_tier(c, "a", "mem");
     expect_tier(c, "b", "mem");
+    assert_int_equal(tier_field(c, "mem", "gets"), 0); /* nothing above read a record */
     /* a write promotes */
     tk_expect_int(tk_cmd(c, "INCR a"), 2);
     expect_tier(c, "a", "dram");
