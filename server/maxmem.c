@@ -54,7 +54,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #define MAXMEM_BUDGET_US 1000  /* per command */
 #define MAXMEM_CRON_US 2000    /* per cron tick */
 #define MAXMEM_REFRESH_US 1000 /* used-memory cache lifetime */
-#define MAXMEM_VICTIMS 8       /* per command */
+#define MAXMEM_VICTIMS 4       /* per command that may grow memory */
 
 static uint64_t allocator_bytes(void)
 {
@@ -123,6 +123,20 @@ static size_t evict_one(struct worker *w, int policy, struct evict_cand *cand, i
 
 enum { FREE_OK, FREE_RUNNING, FREE_FAIL };
 
+/* 1 while more than 1% of the keys are in DRAM. Counting locks every shard,
+ * so a worker recounts at most every 100 ms. */
+static int hot_keys_remain(struct worker *w, struct tiering *tg, int64_t now_ms)
+{
+    if (now_ms - w->hot_check_ms >= 100 || now_ms < w->hot_check_ms) {
+        struct ks_stats st;
+        ks_stats(w->srv->ks, &st);
+        uint64_t cold = tiering_cold_keys(tg);
+        w->hot_remain = st.keys > cold && (st.keys - cold) * 100 > st.keys;
+        w->hot_check_ms = now_ms;
+    }
+    return w->hot_remain;
+}
+
 /* Frees until `need` bytes are given back, budget_us passes or max_victims
  * keys were taken; *freed gets the estimate of what went. */
 static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int max_victims, uint64_t *freed)
@@ -172,10 +186,7 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int m
              * rather than evict a cold key -- eviction is for when the
              * stubs themselves fill the budget. Counting locks every shard
              * once, on this rare path only. */
-            struct ks_stats st;
-            ks_stats(srv->ks, &st);
-            uint64_t cold = tiering_cold_keys(tg);
-            if (st.keys > cold && (st.keys - cold) * 100 > st.keys)
+            if (hot_keys_remain(w, tg, now_ms))
                 return FREE_RUNNING;
             /* nothing hot left to demote: the stubs themselves must go */
             if (!can_evict)
@@ -212,9 +223,12 @@ int maxmem_before_command(struct client *c, const struct cmd_entry *e)
     if (used <= limit)
         return 0;
     uint64_t freed = 0;
-    /* a few victims per command: the budget is held on average, and no
-     * command pays for a large backlog (the cron works on that) */
-    int rc = free_memory(c->w, used - limit, MAXMEM_BUDGET_US, MAXMEM_VICTIMS, &freed);
+    /* A few victims per command that may grow memory, one for others: a
+     * write or a promotion frees about what it takes, so the budget is held
+     * on average, and no command pays for a large backlog (the cron works
+     * on that). */
+    int victims = (e->def->flags & CMD_DENYOOM) ? MAXMEM_VICTIMS : 1;
+    int rc = free_memory(c->w, used - limit, MAXMEM_BUDGET_US, victims, &freed);
     used_minus(srv, freed);
     if (rc != FREE_FAIL)
         return 0;

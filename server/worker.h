@@ -49,6 +49,8 @@ struct worker {
     struct worker_stats stats;      /* written by this thread only */
     struct util_rng rng;
     struct evict_pool evict_pool;   /* maxmemory victims (this thread only) */
+    int64_t hot_check_ms;           /* maxmem.c: when hot_remain was last counted */
+    int hot_remain;                 /* maxmem.c: more than 1% of keys are in DRAM */
     int64_t now_ms;                 /* cached at the start of each event batch */
     _Atomic uint64_t recent_max_qbuf; /* largest client query buffer (cron) */
     _Atomic uint64_t recent_max_obuf; /* largest client output buffer (cron) */
