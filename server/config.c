@@ -683,10 +683,15 @@ void config_deinit(struct config *cfg)
         cfg->bind[i] = NULL;
     }
     cfg->nbind = 0;
-    free(cfg->requirepass);
-    cfg->requirepass = NULL;
-    free(cfg->logfile);
-    cfg->logfile = NULL;
+    /* every string directive, from the table: a new one cannot be forgotten */
+    for (size_t i = 0; i < CFG_COUNT; i++) {
+        const struct cfg_def *d = &cfg_table[i];
+        if (d->type != CFG_STRING)
+            continue;
+        char **field = CFG_FIELD(cfg, d, char *);
+        free(*field);
+        *field = NULL;
+    }
     pthread_mutex_destroy(&cfg->lock);
 }
 
