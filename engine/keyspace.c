@@ -370,26 +370,49 @@ struct ks_tracked *ks_cold_take_tracked(size_t *n)
     return t;
 }
 
-/* Remembers (db, key) for the server (tier-demote-on-write); best effort. */
-static void track(int db, const char *key, uint32_t klen)
+struct ks_tracked *ks_cold_take_born(size_t *n)
 {
-    for (size_t i = 0; i < ks_cold.ntracked; i++)
-        if (ks_cold.tracked[i].db == db && ks_cold.tracked[i].klen == klen &&
-            memcmp(ks_cold.tracked[i].key, key, klen) == 0)
-            return;
-    if (ks_cold.ntracked == ks_cold.cap) {
-        size_t ncap = ks_cold.cap ? ks_cold.cap * 2 : 8;
-        struct ks_tracked *nt = realloc(ks_cold.tracked, ncap * sizeof(*nt));
+    struct ks_tracked *t = ks_cold.born;
+    *n = ks_cold.nborn;
+    ks_cold.born = NULL;
+    ks_cold.nborn = ks_cold.capborn = 0;
+    return t;
+}
+
+/* Appends a copy of (db, key) to a per-thread list; best effort. With dedup,
+ * a key already listed is not added again. */
+static void list_add(struct ks_tracked **list, size_t *n, size_t *cap, int dedup, int db, const char *key,
+                     uint32_t klen)
+{
+    if (dedup)
+        for (size_t i = 0; i < *n; i++)
+            if ((*list)[i].db == db && (*list)[i].klen == klen && memcmp((*list)[i].key, key, klen) == 0)
+                return;
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct ks_tracked *nt = realloc(*list, ncap * sizeof(*nt));
         if (!nt)
             return;
-        ks_cold.tracked = nt;
-        ks_cold.cap = ncap;
+        *list = nt;
+        *cap = ncap;
     }
     char *copy = malloc(klen ? klen : 1);
     if (!copy)
         return;
     memcpy(copy, key, klen);
-    ks_cold.tracked[ks_cold.ntracked++] = (struct ks_tracked){ .db = db, .klen = klen, .key = copy };
+    (*list)[(*n)++] = (struct ks_tracked){ .db = db, .klen = klen, .key = copy };
+}
+
+/* Remembers (db, key) for the server (tier-demote-on-write). */
+static void track(int db, const char *key, uint32_t klen)
+{
+    list_add(&ks_cold.tracked, &ks_cold.ntracked, &ks_cold.cap, 1, db, key, klen);
+}
+
+/* Remembers a key that became DRAM-resident (the demotion queue). */
+static void born(int db, const char *key, uint32_t klen)
+{
+    list_add(&ks_cold.born, &ks_cold.nborn, &ks_cold.capborn, 0, db, key, klen);
 }
 
 /* The stub at ref was found by a lookup: fetch its value and promote or lend
@@ -428,6 +451,8 @@ static struct entry **cold_lookup(struct keyspace *ks, int db, const struct ks_k
     full->next = stub->next;
     ht_replace_ref(ref, full);
     ks_cold.promoted++;
+    if (ks_cold.note_born)
+        born(db, k->p, (uint32_t)k->len);
     if (ks->cold.drop)
         ks->cold.drop(ks->cold.ud, stub, 1);
     entry_destroy(stub);
@@ -464,6 +489,8 @@ int ks_insert(struct keyspace *ks, int db, const struct ks_key *k, struct entry 
     e->access = access_new(ks);
     if (ks_cold.track)
         track(db, k->p, (uint32_t)k->len);
+    if (ks_cold.note_born)
+        born(db, k->p, (uint32_t)k->len);
     if (ht_insert(&d->ht, k->hash, e) != ST_OK)
         return ST_ENOMEM;
     if (e->flags & ENTRY_F_EXPIRE)

@@ -253,6 +253,10 @@ struct ks_cold_ctx {
     int track;                        /* record the keys lookups find or inserts add */
     size_t ntracked, cap;
     struct ks_tracked *tracked;
+    int note_born;                    /* record the keys that become DRAM-resident (inserts,
+                                       * promotions): the server's demotion queue */
+    size_t nborn, capborn;
+    struct ks_tracked *born;
     uint64_t lent, promoted, lost;    /* counters this thread adds to (read and
                                        * reset by their owner) */
 };
@@ -263,6 +267,9 @@ void ks_cold_release(void);
 
 /* Takes the tracked keys (the caller frees each key and the array). */
 struct ks_tracked *ks_cold_take_tracked(size_t *n);
+
+/* Takes the keys that became DRAM-resident (note_born), same contract. */
+struct ks_tracked *ks_cold_take_born(size_t *n);
 
 /* Destroys e, dropping its record first when it is a stub. */
 void ks_entry_free(struct keyspace *ks, struct entry *e);

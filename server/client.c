@@ -297,6 +297,7 @@ static void execute(struct client *c)
     if (tg) {
         ks_cold.readonly = (e->def->flags & CMD_READONLY) && !(e->def->flags & CMD_WRITE);
         ks_cold.track = (e->def->flags & CMD_WRITE) && cfg_load(c->srv->cfg.tier_demote_on_write);
+        ks_cold.note_born = cfg_load(c->srv->cfg.maxmemory) > 0;
     }
     e->def->proc(c);
     if (tg) {
@@ -307,6 +308,11 @@ static void execute(struct client *c)
         if (ks_cold.track) {
             ks_cold.track = 0;
             tiering_demote_tracked(tg, c->now_ms);
+        }
+        if (ks_cold.note_born) {
+            ks_cold.note_born = 0;
+            if (ks_cold.nborn)
+                maxmem_note_born(c->w);
         }
     }
     if (!(c->flags & CLIENT_SUSPENDED))

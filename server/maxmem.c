@@ -28,6 +28,7 @@
 #include "server/maxmem.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef STRATA_JEMALLOC
@@ -123,6 +124,105 @@ static size_t evict_one(struct worker *w, int policy, struct evict_cand *cand, i
 
 enum { FREE_OK, FREE_RUNNING, FREE_FAIL };
 
+/* ---- the queue of DRAM-resident keys --------------------------------------
+ *
+ * With tiers, most of a big keyspace is cold, and sampling random entries for
+ * a hot victim costs many cache misses per find. So each worker also queues
+ * the keys its commands made DRAM-resident (inserted, promoted), and takes
+ * demotion victims from the front: CLOCK over arrival order -- a key read
+ * since it was queued goes to the back once more (second chance). Entries
+ * for keys since deleted or demoted are skipped when they come up. Bounded:
+ * past HOT_RING_MAX the oldest entries are dropped (sampling still finds
+ * those keys). */
+#define HOT_RING_MAX (1u << 20)
+
+static void ring_push(struct hot_ring *r, struct hot_item it)
+{
+    if (r->len == r->cap) {
+        if (r->cap >= HOT_RING_MAX) { /* full: drop the oldest */
+            free(r->it[r->head].key);
+            r->it[r->head] = it;
+            r->head = (r->head + 1) % r->cap;
+            return;
+        }
+        size_t ncap = r->cap ? r->cap * 2 : 1024;
+        struct hot_item *n = malloc(ncap * sizeof(*n));
+        if (!n) {
+            free(it.key);
+            return;
+        }
+        for (size_t i = 0; i < r->len; i++)
+            n[i] = r->it[(r->head + i) % r->cap];
+        free(r->it);
+        r->it = n;
+        r->cap = ncap;
+        r->head = 0;
+    }
+    r->it[(r->head + r->len) % r->cap] = it;
+    r->len++;
+}
+
+static int ring_pop(struct hot_ring *r, struct hot_item *out)
+{
+    if (r->len == 0)
+        return 0;
+    *out = r->it[r->head];
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+    return 1;
+}
+
+void maxmem_note_born(struct worker *w)
+{
+    size_t n = 0;
+    struct ks_tracked *t = ks_cold_take_born(&n);
+    uint32_t now = ks_lru_clock(w->srv->ks) & KS_LRU_CLOCK_MAX;
+    for (size_t i = 0; i < n; i++)
+        ring_push(&w->hot, (struct hot_item){ .db = t[i].db, .klen = t[i].klen, .stamp = now, .key = t[i].key });
+    free(t);
+}
+
+void maxmem_worker_deinit(struct worker *w)
+{
+    struct hot_item it;
+    while (ring_pop(&w->hot, &it))
+        free(it.key);
+    free(w->hot.it);
+    memset(&w->hot, 0, sizeof(w->hot));
+}
+
+/* The next demotion victim from the queue, into *out (key owned by out).
+ * Returns 1, or 0 when the queue gave none in a bounded number of looks. */
+static int ring_victim(struct worker *w, int64_t now_ms, struct evict_cand *out)
+{
+    struct keyspace *ks = w->srv->ks;
+    struct hot_item it;
+    for (int looks = 0; looks < 32 && ring_pop(&w->hot, &it); looks++) {
+        struct ks_key k;
+        ks_key_init(ks, &k, it.key, it.klen);
+        ks_lock(ks, k.shard);
+        struct entry **ref = ks_find_ref(ks, it.db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB);
+        int hot = ref && (*ref)->enc != ENC_TIER;
+        uint32_t acc = hot ? (*ref)->access & KS_LRU_CLOCK_MAX : 0;
+        ks_unlock(ks, k.shard);
+        if (!hot) {
+            free(it.key); /* deleted or already cold */
+            continue;
+        }
+        if (acc != it.stamp && looks < 24) { /* read since queued: second chance */
+            it.stamp = acc;
+            ring_push(&w->hot, it);
+            continue;
+        }
+        memset(out, 0, sizeof(*out));
+        out->db = it.db;
+        out->klen = it.klen;
+        out->key = it.key;
+        return 1;
+    }
+    return 0;
+}
+
 /* 1 while more than 1% of the keys are in DRAM. Counting locks every shard,
  * so a worker recounts at most every 100 ms. */
 static int hot_keys_remain(struct worker *w, struct tiering *tg, int64_t now_ms)
@@ -163,9 +263,10 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int m
             /* In a mostly cold keyspace, finding hot keys costs many probes:
              * top the pool up only when it runs low (candidates gone stale
              * are re-checked when taken). */
-            if (w->evict_pool.n < EVICT_POOL / 2)
+            int queued = !evict_is_volatile(pick) && ring_victim(w, now_ms, &cand);
+            if (!queued && w->evict_pool.n < EVICT_POOL / 2)
                 evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, only_hot, NULL);
-            if (evict_pool_pop(&w->evict_pool, &cand)) {
+            if (queued || evict_pool_pop(&w->evict_pool, &cand)) {
                 size_t got = 0;
                 int rc = tiering_demote(tg, cand.db, cand.key, cand.klen, now_ms, &got);
                 if (rc == ST_OK) {

@@ -27,6 +27,14 @@ int maxmem_before_command(struct client *c, const struct cmd_entry *e);
  * when over it (so memory comes down without traffic). */
 void maxmem_cron(struct worker *w);
 
+/* After a command: moves the keys it made DRAM-resident (inserts,
+ * promotions; engine/keyspace.h note_born) into the worker's queue of
+ * demotion candidates. */
+void maxmem_note_born(struct worker *w);
+
+/* Frees the worker's queue (worker_destroy). */
+void maxmem_worker_deinit(struct worker *w);
+
 /* Applies the access-tracking config (LFU or not) to the keyspace. */
 void maxmem_apply_config(struct server *srv);
 

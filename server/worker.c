@@ -170,6 +170,7 @@ void worker_destroy(struct worker **wp)
         m = next;
     }
     evict_pool_deinit(&w->evict_pool);
+    maxmem_worker_deinit(w);
     if (w->wakefd >= 0)
         close(w->wakefd);
     ev_destroy(&w->loop);

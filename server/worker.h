@@ -27,6 +27,20 @@ struct worker_msg {
     struct worker_msg *next;
 };
 
+/* Keys that became DRAM-resident, oldest first (maxmem.c: demotion victims
+ * without sampling a mostly cold table). */
+struct hot_item {
+    int db;
+    uint32_t klen;
+    uint32_t stamp; /* LRU clock when queued (second chance if accessed since) */
+    char *key;      /* owned */
+};
+
+struct hot_ring {
+    struct hot_item *it;
+    size_t cap, head, len;
+};
+
 struct worker {
     int id;
     struct server *srv;
@@ -51,6 +65,7 @@ struct worker {
     struct evict_pool evict_pool;   /* maxmemory victims (this thread only) */
     int64_t hot_check_ms;           /* maxmem.c: when hot_remain was last counted */
     int hot_remain;                 /* maxmem.c: more than 1% of keys are in DRAM */
+    struct hot_ring hot;            /* maxmem.c: DRAM-resident keys in arrival order */
     int64_t now_ms;                 /* cached at the start of each event batch */
     _Atomic uint64_t recent_max_qbuf; /* largest client query buffer (cron) */
     _Atomic uint64_t recent_max_obuf; /* largest client output buffer (cron) */
