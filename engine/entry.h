@@ -10,7 +10,7 @@
  *   13     1     enc      enum obj_enc
  *   14     1     flags    ENTRY_F_EXPIRE (an expiry follows the header),
  *                         ENTRY_F_RAWSTR (string changed in place)
- *   15     1     spare    (reserved for the tiering generation bits)
+ *   15     1     spare    a stub's tier index (ENC_TIER); 0 otherwise
  *   16     4     klen     key length in bytes
  *   20     4     vlen     value length in bytes (8 for ENC_INT and ENC_PTR)
  *   24     8     expire   unix time in ms; present only when ENTRY_F_EXPIRE
@@ -51,17 +51,21 @@ enum obj_enc {
     ENC_TIER = 3, /* a stub: the value lives in a tier (struct entry_stub inline) */
 };
 
-/* The value of an ENC_TIER entry (a cold key): where its record is. The
- * entry's type, expiry, access and key stay in DRAM, so TYPE, TTL, SCAN ...
- * answer without reading the tier. 16 bytes. */
-struct entry_stub {
-    uint64_t hint;  /* the tier's location hint (engine/tier.h) */
-    uint32_t gen;   /* the record's generation */
-    uint8_t tier;   /* which tier (index in the server's tier list) */
-    uint8_t enc;    /* the encoding the value had (OBJECT ENCODING needs no fetch) */
-    uint16_t spare;
-};
+/* Where a cold key's record is (an ENC_TIER entry: a stub). The entry's
+ * type, expiry, access and key stay in DRAM, so TYPE, TTL, SCAN ... answer
+ * without reading the tier. Stored in 8 value bytes plus the header's spare
+ * byte: a u64 packing the hint (low ENTRY_STUB_HINT_BITS bits) and the
+ * generation (the high ENTRY_STUB_GEN_BITS), and the tier index in `spare`.
+ * So a cold key with a 16-byte name is a 48-byte block. */
+#define ENTRY_STUB_HINT_BITS 44
+#define ENTRY_STUB_GEN_BITS 20
+#define ENTRY_STUB_VLEN 8
 
+struct entry_stub {
+    uint64_t hint; /* the tier's location hint (engine/tier.h), < 2^44 */
+    uint32_t gen;  /* the record's generation, 1 .. 2^20 - 1 */
+    uint8_t tier;  /* which tier (index in the server's tier list) */
+};
 
 #define ENTRY_F_EXPIRE 0x01
 #define ENTRY_F_RAWSTR 0x02 /* a string changed in place (APPEND, SETRANGE, SETBIT, PFADD):
@@ -138,12 +142,19 @@ static inline void entry_set_int(struct entry *e, int64_t v)
 
 static inline void entry_stub_get(const struct entry *e, struct entry_stub *st)
 {
-    memcpy(st, entry_cval(e), sizeof(*st));
+    uint64_t w;
+    memcpy(&w, entry_cval(e), 8);
+    st->hint = w & ((1ull << ENTRY_STUB_HINT_BITS) - 1);
+    st->gen = (uint32_t)(w >> ENTRY_STUB_HINT_BITS);
+    st->tier = e->spare;
 }
 
+/* st->hint must be < 2^ENTRY_STUB_HINT_BITS and st->gen < 2^ENTRY_STUB_GEN_BITS. */
 static inline void entry_stub_set(struct entry *e, const struct entry_stub *st)
 {
-    memcpy(entry_val(e), st, sizeof(*st));
+    uint64_t w = (st->hint & ((1ull << ENTRY_STUB_HINT_BITS) - 1)) | ((uint64_t)st->gen << ENTRY_STUB_HINT_BITS);
+    memcpy(entry_val(e), &w, 8);
+    e->spare = st->tier;
 }
 
 /* ENC_PTR payload. */

@@ -11,7 +11,7 @@
  * What happens over budget (Redis's performEvictions, adapted to tiers):
  *   - a victim is picked by maxmemory-policy (engine/evict.h);
  *   - with a tier that has room, it is demoted (tiering_demote): its DRAM
- *     value becomes a 16-byte stub;
+ *     value becomes an 8-byte stub;
  *   - otherwise it is evicted (deleted) -- unless the policy is noeviction,
  *     when the command is refused with -OOM if it may grow memory;
  *   - when every sampled key is already cold, the coldest stubs are evicted

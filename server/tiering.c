@@ -413,15 +413,16 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
     rc = serial_encode(e, &ser, &serlen);
     uint64_t dirty = ks->shards[k.shard].dirty;
     int64_t expire_ms = entry_expire(e);
-    uint8_t type = e->type, enc = e->enc;
+    uint8_t type = e->type;
     ks_unlock(ks, k.shard);
     /* from here e may be gone: it is only compared as a pointer below */
     if (rc != ST_OK)
         return rc;
 
-    uint32_t gen = atomic_fetch_add_explicit(&tg->next_gen, 1, memory_order_relaxed);
-    if (gen == 0)
-        gen = atomic_fetch_add_explicit(&tg->next_gen, 1, memory_order_relaxed);
+    /* generations fit the stub: 1 .. 2^20 - 1, wrapping (a stub always names
+     * its own live record; the generation guards against a stale hint) */
+    uint32_t gen = atomic_fetch_add_explicit(&tg->next_gen, 1, memory_order_relaxed) %
+                       ((1u << ENTRY_STUB_GEN_BITS) - 1) + 1;
     rc = build_record(tg, key, (uint32_t)klen, type, ser, serlen, gen, expire_ms, &rec, &reclen);
     free(ser);
     if (rc != ST_OK)
@@ -444,6 +445,10 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
     if (slot < 0)
         return last;
     struct tier_slot *s = &tg->slot[slot];
+    if (hint >> ENTRY_STUB_HINT_BITS) { /* a location the stub cannot hold: keep the key hot */
+        s->t->ops->del(s->t, key, klen, gen, hint);
+        return ST_ERANGE;
+    }
 
     ks_lock(ks, k.shard);
     ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB);
@@ -453,13 +458,13 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
         atomic_fetch_add_explicit(&tg->demote_raced, 1, memory_order_relaxed);
         return ST_EAGAIN;
     }
-    struct entry *stub = entry_create(key, (uint32_t)klen, type, ENC_TIER, sizeof(struct entry_stub), expire_ms);
+    struct entry *stub = entry_create(key, (uint32_t)klen, type, ENC_TIER, ENTRY_STUB_VLEN, expire_ms);
     if (!stub) {
         ks_unlock(ks, k.shard);
         s->t->ops->del(s->t, key, klen, gen, hint);
         return ST_ENOMEM;
     }
-    struct entry_stub st = { .hint = hint, .gen = gen, .tier = (uint8_t)slot, .enc = enc };
+    struct entry_stub st = { .hint = hint, .gen = gen, .tier = (uint8_t)slot };
     entry_stub_set(stub, &st);
     /* the clock of the last access (stub LRU), no reads since demotion */
     stub->access = e->access & KS_LRU_CLOCK_MAX;
