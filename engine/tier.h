@@ -44,6 +44,13 @@
  *
  * Failure: an I/O error puts a tier into a sticky failed state (stats.failed);
  * from then on put answers ST_EIO and the engine demotes elsewhere or evicts.
+ *
+ * Two kinds of tier. A *stub* tier (mem, pmem) is found through the key's
+ * DRAM stub, which holds the hint: put/get/del above. An *indexed* tier (the
+ * SSD tier; tier.indexed = 1) keeps its own index of (db, key) -> location,
+ * so the keys it holds cost no stub in DRAM, only the tier's index entry:
+ * the engine asks it (probe, then fetch) when a lookup misses DRAM. See
+ * "tiers with their own index" below.
  */
 #ifndef STRATA_TIER_H
 #define STRATA_TIER_H
@@ -138,10 +145,105 @@ struct tier_ops {
     void (*destroy)(struct tier *t);
 };
 
+/* ---- tiers with their own index ----------------------------------------
+ *
+ * An indexed tier holds at most one live record per (db, key) and finds it
+ * by key alone; keys that live there have no DRAM stub. The engine keeps the
+ * invariant that a key lives in one place: DRAM (or a stub) first, else the
+ * indexed tier; a key found in DRAM is never looked for in the tier.
+ *
+ * Locations ("loc", u64, never 0) name one record's place; the tier hands
+ * them out and validates them: a loc is current while the index entry of its
+ * key points there. Compaction moves records and updates the index itself,
+ * so a loc the engine holds may stop being current at any moment; the
+ * engine re-checks (current) under the key's shard lock before it believes
+ * a fetched record, and fetches again when the record moved.
+ *
+ * Reads take time (a disk read). fetch and fetch_at complete at once when
+ * they can (a record still in a write buffer, an index miss) and otherwise
+ * return ST_EPENDING and call r->done exactly once, later, from a tier
+ * thread, with r's out fields set. A caller that passes done == NULL gets a
+ * synchronous read (the calling thread waits for the I/O): the engine does
+ * that only where it cannot wait (counted, see server/tiering.c).
+ *
+ * Every (db) argument is 0 .. databases-1 as the tier was configured.
+ */
+struct tier_req {
+    /* in */
+    int db;
+    const char *key;     /* fetch: the key, borrowed until done has run */
+    uint32_t klen;
+    uint64_t loc;        /* fetch_at: where to read; fetch: out, where it was */
+    /* out (valid when the call returns anything but ST_EPENDING, or in done) */
+    int rc;              /* ST_OK, ST_ENOENT, ST_ECORRUPT, ST_EIO */
+    void *buf;           /* ST_OK: an owned malloc'd copy of the whole encoded
+                          * record (checked: CRC, and key for fetch) */
+    size_t len;
+    /* completion */
+    void (*done)(struct tier_req *r); /* NULL: the call waits for the I/O */
+    void *ud;
+};
+
+struct tier_index_ops {
+    /* Stores a copy of the encoded record rec (len bytes) and indexes it under
+     * (db, its key), replacing (and retiring) any entry of that key. The
+     * record is readable as soon as this returns (from the write buffer until
+     * it reaches the device). Sets *loc. ST_OK, ST_EFULL (no room and nothing
+     * to evict), ST_EIO (failed state), ST_EINVAL (not one whole record). */
+    int (*insert)(struct tier *t, int db, const void *rec, size_t len, uint64_t *loc);
+    /* 0 when the index surely has no entry for key in db, 1 when it may
+     * (false positives are allowed, false negatives are not). DRAM only:
+     * never waits for I/O. Any thread, no locks of the caller's needed. */
+    int (*probe)(struct tier *t, int db, const char *key, size_t klen);
+    /* Reads the current record of (r->db, r->key): ST_OK with r->buf, r->len
+     * and r->loc; ST_ENOENT when the key is not there; ST_ECORRUPT when its
+     * record is damaged (logged, the index entry dropped, counted in errors);
+     * ST_EIO. Or ST_EPENDING (see above). */
+    int (*fetch)(struct tier *t, struct tier_req *r);
+    /* Reads the record at r->loc if it is still the current record of its key
+     * in r->db (for SCAN, KEYS, RANDOMKEY): ST_OK with r->buf and r->len,
+     * ST_ENOENT when loc is no longer current. r->key is not used. */
+    int (*fetch_at)(struct tier *t, struct tier_req *r);
+    /* 1 when loc is the current location of key in db, else 0. DRAM only. */
+    int (*current)(struct tier *t, int db, const char *key, size_t klen, uint64_t loc);
+    /* Drops key's entry in db if it is at loc: ST_OK, or ST_ENOENT (not there,
+     * or it has moved: fetch again). A dropped key stays dropped across a
+     * restart that re-attaches the tier (a delete note goes to the device
+     * with the next buffer). */
+    int (*remove)(struct tier *t, int db, const char *key, size_t klen, uint64_t loc);
+    /* Keys indexed in db, and how many of them have an expiry. Keys whose
+     * expiry passed but that nobody has read or dropped yet still count. */
+    void (*db_counts)(struct tier *t, int db, uint64_t *keys, uint64_t *volatile_keys);
+    /* SCAN of db's index: from cursor (0 = start), appends to locs[] the
+     * locations of up to cap entries (at least one bucket's worth is visited,
+     * so *n may be 0 before the end) and returns the next cursor, 0 when the
+     * walk is complete. Every entry indexed for the whole walk is returned at
+     * least once, across index resizes (Redis's reverse-binary cursor). */
+    uint64_t (*scan)(struct tier *t, int db, uint64_t cursor, uint64_t *locs, size_t cap, size_t *n);
+    /* A uniformly random entry of db's index (rnd: the caller's random bits):
+     * ST_OK with *loc, ST_ENOENT when db has none. */
+    int (*random)(struct tier *t, int db, uint64_t rnd, uint64_t *loc);
+    /* Drops every entry of db (db < 0: of every db). */
+    int (*flushdb)(struct tier *t, int db);
+    /* Swaps the contents of databases a and b. */
+    int (*swapdb)(struct tier *t, int a, int b);
+    /* Calls fn for each current record (db, the encoded record, its loc) until
+     * fn returns non-zero (that value is returned); the tier reads what it
+     * must from the device on the calling thread (snapshots, strata-inspect).
+     * fn may call remove and insert; a record current for the whole walk is
+     * visited exactly once. */
+    int (*iterate)(struct tier *t, int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc),
+                   void *ud);
+};
+
 /* Every backend's struct starts with this. */
 struct tier {
     const struct tier_ops *ops;
-    const char *name; /* "mem", "pmem" */
+    const char *name; /* "mem", "pmem", "ssd" */
+    /* Indexed tiers: their index operations (NULL for a stub tier, whose
+     * put/get/del/iterate are the ones to use; an indexed tier's put, get and
+     * del answer ST_EINVAL). */
+    const struct tier_index_ops *index;
 };
 
 /* Destroys *tp (which may be NULL) and NULLs it. */
