@@ -459,12 +459,58 @@ static struct entry **cold_lookup(struct keyspace *ks, int db, const struct ks_k
     return ref;
 }
 
+/* No DRAM entry for k: an indexed tier may hold it (keyspace.h, cold.miss).
+ * Promotes or lends the value exactly as cold_lookup does for a stub.
+ * Returns the link to use, or NULL when no tier has the key. */
+static struct entry **miss_lookup(struct keyspace *ks, int db, const struct ks_key *k, int64_t now_ms, int flags)
+{
+    struct entry *full = NULL;
+    struct ks_cold_src src = { 0 };
+    if (ks->cold.miss(ks->cold.ud, db, k, now_ms, &full, &src) != ST_OK)
+        return NULL;
+    if (!full->access)
+        full->access = access_new(ks);
+    if (!(flags & KS_F_NOTOUCH))
+        ks_touch(ks, k->shard, full);
+    full->next = NULL;
+    int promote = !ks_cold.readonly || ks_cold.ntemp == KS_TEMP_MAX || src.admit;
+    if (!promote) {
+        ks_cold.temp[ks_cold.ntemp] = full;
+        ks_cold.lent++;
+        return &ks_cold.temp[ks_cold.ntemp++];
+    }
+    struct ks_shard_db *d = sdb(ks, k->shard, db);
+    if (ht_insert(&d->ht, k->hash, full) != ST_OK) {
+        /* no memory for the table slot: lend it instead; the record stays */
+        if (ks_cold.ntemp < KS_TEMP_MAX) {
+            ks_cold.temp[ks_cold.ntemp] = full;
+            ks_cold.lent++;
+            return &ks_cold.temp[ks_cold.ntemp++];
+        }
+        entry_destroy(full);
+        return NULL;
+    }
+    if (full->flags & ENTRY_F_EXPIRE)
+        vol_adj(ks, k->shard, d, 1);
+    ks_cold.promoted++;
+    if (ks_cold.track)
+        track(db, k->p, (uint32_t)k->len);
+    if (ks_cold.note_born)
+        born(db, k->p, (uint32_t)k->len);
+    if (ks->cold.miss_promoted)
+        ks->cold.miss_promoted(ks->cold.ud, db, k, &src);
+    return ht_find_ref(&d->ht, k->hash, k->p, k->len);
+}
+
 struct entry **ks_find_ref(struct keyspace *ks, int db, const struct ks_key *k, int64_t now_ms, int flags)
 {
     struct ks_shard_db *d = sdb(ks, k->shard, db);
     struct entry **ref = ht_find_ref(&d->ht, k->hash, k->p, k->len);
-    if (!ref)
+    if (!ref) {
+        if (ks->cold.miss && !(flags & KS_F_NOMISS))
+            return miss_lookup(ks, db, k, now_ms, flags);
         return NULL;
+    }
     struct entry *e = *ref;
     if ((e->flags & ENTRY_F_EXPIRE) && entry_expire(e) <= now_ms) {
         ht_unlink_ref(&d->ht, ref);
@@ -497,6 +543,16 @@ int ks_insert(struct keyspace *ks, int db, const struct ks_key *k, struct entry 
         vol_adj(ks, k->shard, d, 1);
     ks->shards[k->shard].dirty++;
     return ST_OK;
+}
+
+void ks_unlink_demoted(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref)
+{
+    struct ks_shard_db *d = sdb(ks, k->shard, db);
+    struct entry *e = *ref;
+    ht_unlink_ref(&d->ht, ref);
+    if (e->flags & ENTRY_F_EXPIRE)
+        vol_adj(ks, k->shard, d, -1);
+    entry_destroy(e);
 }
 
 void ks_relink(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref, uint8_t old_flags,
@@ -760,6 +816,8 @@ void ks_flush(struct keyspace *ks, int db, int async)
             sd->expire_cursor = 0;
         }
     }
+    if (ks->cold.flushdb)
+        ks->cold.flushdb(ks->cold.ud, db);
     ks_unlock_all(ks);
     for (size_t i = 0; i < nd; i++) {
         if (async) {
@@ -781,6 +839,8 @@ void ks_swapdb(struct keyspace *ks, int a, int b)
         ks->shards[i].db[b] = tmp;
         ks->shards[i].dirty++;
     }
+    if (ks->cold.swapdb)
+        ks->cold.swapdb(ks->cold.ud, a, b);
     ks_unlock_all(ks);
 }
 

@@ -48,6 +48,17 @@ struct keyspace_conf {
     uint64_t seed;       /* hash seed; 0 picks a random one */
 };
 
+struct ks_key;
+
+/* Where cold.miss found a key: the server's to fill and read back, except
+ * admit (1: a read-only lookup should promote it, by the admission rule). */
+struct ks_cold_src {
+    int tier;
+    int admit;
+    uint64_t loc;
+    uint64_t gen;
+};
+
 /* Cold-key callbacks; see "cold keys" below. */
 struct ks_cold_ops {
     /* Builds stub's full entry (key, expiry, access as the stub's) from its
@@ -61,6 +72,22 @@ struct ks_cold_ops {
      * its record (promoted: because its value moved back to DRAM). Any
      * thread; shard lock held or the table detached. */
     void (*drop)(void *ud, const struct entry *stub, int promoted);
+    /* Keys with no DRAM entry may live in an indexed tier (engine/tier.h).
+     * miss: a lookup found no entry for k in db (shard lock held): ST_OK with
+     * *out = the key's full entry (key, expiry, and the access field its
+     * record kept, or 0 for a fresh one) built from its tier record, and
+     * the record's place for
+     * miss_promoted; ST_ENOENT when no tier has it (the common, DRAM-only
+     * answer: an index probe). NULL: no indexed tier. */
+    int (*miss)(void *ud, int db, const struct ks_key *k, int64_t now_ms, struct entry **out,
+                struct ks_cold_src *src);
+    /* The entry miss returned now lives in DRAM (promoted): drop the record
+     * src names from its tier. Shard lock held. */
+    void (*miss_promoted)(void *ud, int db, const struct ks_key *k, const struct ks_cold_src *src);
+    /* FLUSHDB / FLUSHALL (db < 0) and SWAPDB, called under every shard lock
+     * so the indexed tiers change at the same instant as DRAM. NULL: none. */
+    void (*flushdb)(void *ud, int db);
+    void (*swapdb)(void *ud, int a, int b);
     void *ud;
 };
 
@@ -237,7 +264,8 @@ void ks_touch(struct keyspace *ks, unsigned shard, struct entry *e);
 void ks_set_cold_ops(struct keyspace *ks, const struct ks_cold_ops *ops);
 
 #define KS_TEMP_MAX 64
-#define KS_F_STUB 0x2 /* return stubs as they are */
+#define KS_F_STUB 0x2   /* return stubs as they are */
+#define KS_F_NOMISS 0x4 /* a DRAM miss is a miss: do not ask indexed tiers */
 
 struct ks_tracked {
     int db;
@@ -259,6 +287,8 @@ struct ks_cold_ctx {
     struct ks_tracked *born;
     uint64_t lent, promoted, lost;    /* counters this thread adds to (read and
                                        * reset by their owner) */
+    void *fetched;                    /* the server's records fetched ahead for the
+                                       * running command (read by cold.miss) */
 };
 extern _Thread_local struct ks_cold_ctx ks_cold;
 
@@ -313,6 +343,11 @@ int ks_set_expire(struct keyspace *ks, int db, const struct ks_key *k, struct en
 
 /* Unlinks the entry at ref and destroys it. */
 void ks_delete_ref(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref);
+
+/* Unlinks the entry at ref and destroys it without dropping any tier record
+ * and without counting a write: its value now lives in an indexed tier
+ * (demotion). */
+void ks_unlink_demoted(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref);
 
 /* Unlinks the entry at ref and returns it owned (RENAME, MOVE). */
 struct entry *ks_take_ref(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref);

@@ -99,6 +99,16 @@ void tier_rec_encode(const struct tier_rec *r, void *buf)
     put_le32(p + 4, crc32c(0, p + 8, end - 8));
 }
 
+void tier_rec_restamp(void *buf, uint64_t gen, int64_t expire_ms)
+{
+    unsigned char *p = buf;
+    uint64_t klen = (uint64_t)p[24] | (uint64_t)p[25] << 8 | (uint64_t)p[26] << 16 | (uint64_t)p[27] << 24;
+    uint64_t vlen = (uint64_t)p[28] | (uint64_t)p[29] << 8 | (uint64_t)p[30] << 16 | (uint64_t)p[31] << 24;
+    put_le64(p + 8, gen);
+    put_le64(p + 16, (uint64_t)expire_ms);
+    put_le32(p + 4, crc32c(0, p + 8, (size_t)(TIER_REC_HDR + klen + vlen - 8)));
+}
+
 /* Checks and decodes the record at buf (len bytes readable, borrowed). On
  * ST_OK, out->key and out->val point into buf and *used (if used is not
  * NULL) is the record's length, which may be less than len. On ST_ECORRUPT

@@ -20,7 +20,9 @@
  *   off  size  field
  *   0    4     magic      "STR1" (0x31525453 read as a little-endian u32)
  *   4    4     crc        CRC32C of bytes [8, 44 + klen + vlen)
- *   8    8     gen        generation: unique per record an engine writes
+ *   8    8     gen        generation: unique per record an engine writes (low
+ *                          32 bits; in an indexed tier's records the high 32
+ *                          bits keep the key's access field: LRU clock + LFU)
  *   16   8     expire_ms  unix ms, or -1 for none
  *   24   4     klen       key bytes (1 .. TIER_KEY_MAX)
  *   28   4     vlen       stored value bytes (compressed unless TIER_REC_F_RAW)
@@ -86,6 +88,11 @@ static inline size_t tier_rec_size(const struct tier_rec *r)
 /* Writes r into buf (tier_rec_size(r) bytes, caller's) with its CRC. */
 void tier_rec_encode(const struct tier_rec *r, void *buf);
 
+/* Rewrites the generation and expiry of the whole, valid record at buf and
+ * its CRC, in place (a record moving between tiers, or gaining what a stub
+ * knew: its expiry, its access clock). */
+void tier_rec_restamp(void *buf, uint64_t gen, int64_t expire_ms);
+
 /* Checks and decodes the record at buf (len bytes available; the record may
  * be shorter, *used says how long it is). Returns ST_OK with out's pointers
  * into buf, or ST_ECORRUPT (bad magic, lengths past len, CRC mismatch). */
@@ -112,6 +119,8 @@ struct tier_stats {
     uint64_t gets, hits, misses; /* misses: ENOENT (stale hint) or ECORRUPT */
     uint64_t dels;
     uint64_t errors;       /* checksum failures and I/O errors */
+    uint64_t expired;      /* indexed tiers: records the tier dropped itself
+                            * because their expiry passed (active expiry) */
     int failed;            /* sticky failed state */
 };
 
@@ -215,10 +224,12 @@ struct tier_index_ops {
      * expiry passed but that nobody has read or dropped yet still count. */
     void (*db_counts)(struct tier *t, int db, uint64_t *keys, uint64_t *volatile_keys);
     /* SCAN of db's index: from cursor (0 = start), appends to locs[] the
-     * locations of up to cap entries (at least one bucket's worth is visited,
-     * so *n may be 0 before the end) and returns the next cursor, 0 when the
-     * walk is complete. Every entry indexed for the whole walk is returned at
-     * least once, across index resizes (Redis's reverse-binary cursor). */
+     * locations of up to cap entries (cap >= 64; whole buckets at a time, at
+     * least one, so *n may be 0 before the end) and returns the next cursor,
+     * 0 when the walk is complete; cursors fit in 60 bits. Every entry
+     * indexed for the whole walk is returned at least once, across index
+     * resizes and across rewrites of its key (Redis's reverse-binary cursor
+     * over a position that depends on the key alone). */
     uint64_t (*scan)(struct tier *t, int db, uint64_t cursor, uint64_t *locs, size_t cap, size_t *n);
     /* A uniformly random entry of db's index (rnd: the caller's random bits):
      * ST_OK with *loc, ST_ENOENT when db has none. */
@@ -234,6 +245,10 @@ struct tier_index_ops {
      * visited exactly once. */
     int (*iterate)(struct tier *t, int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc),
                    void *ud);
+    /* Returns when every fetch and fetch_at in flight has completed (its done
+     * has returned). The server calls it at shutdown before it destroys the
+     * threads those completions report to. */
+    void (*drain)(struct tier *t);
 };
 
 /* Every backend's struct starts with this. */

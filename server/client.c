@@ -293,6 +293,20 @@ static void execute(struct client *c)
     c->now_ms = util_time_ms();
     c->cmd_start_us = util_mono_us();
     c->errors_before = c->errors;
+    /* keys in an indexed tier are read before the command runs, so it never
+     * waits for a device (tiering_fetch.c) */
+    if (c->srv->tiering && tiering_fetch_ahead(c, e) != TIERING_RUN) {
+        if (!(c->flags & CLIENT_SUSPENDED))
+            cmd_done(c);
+        return;
+    }
+    client_run(c, e);
+    if (!(c->flags & CLIENT_SUSPENDED))
+        cmd_done(c);
+}
+
+void client_run(struct client *c, const struct cmd_entry *e)
+{
     struct tiering *tg = c->srv->tiering;
     if (tg) {
         ks_cold.readonly = (e->def->flags & CMD_READONLY) && !(e->def->flags & CMD_WRITE);
@@ -315,8 +329,6 @@ static void execute(struct client *c)
                 maxmem_note_born(c->w);
         }
     }
-    if (!(c->flags & CLIENT_SUSPENDED))
-        cmd_done(c);
 }
 
 static int ensure_argv(struct client *c, int n)

@@ -27,4 +27,10 @@ int client_cron(struct client *c, int64_t now_ms);
  * client was freed. */
 int client_process_input(struct client *c);
 
+/* Runs the command e of c now (its arguments in c->argv): the part of
+ * dispatch after every check, including the cold-key bookkeeping around the
+ * command. Does not finish it (commandstats): the caller does, unless the
+ * command suspended c. */
+void client_run(struct client *c, const struct cmd_entry *e);
+
 #endif

@@ -66,6 +66,7 @@
 #include "server/log.h"
 #include "server/reply.h"
 #include "server/server.h"
+#include "server/tiering.h"
 #include "server/stats.h"
 #include "server/worker.h"
 
@@ -216,6 +217,9 @@ static void cmd_exists(struct client *c)
 
 static void cmd_touch(struct client *c)
 {
+    /* A key of an indexed tier has no stub to record the access on: TOUCH
+     * brings it back to DRAM, where it counts (engine/keyspace.h). */
+    ks_cold.readonly = 0;
     keys_exists_generic(c, 0);
 }
 
@@ -472,6 +476,20 @@ static void cmd_keys(struct client *c)
         } while (cursor != 0);
         ks_unlock(ks, s);
     }
+    /* keys of indexed tiers, read ahead (tiering_fetch.c), already filtered
+     * by the pattern; one promoted since is listed from DRAM above */
+    const struct tiering_listing *tl = tiering_listing();
+    for (size_t i = 0; tl && i < tl->n; i++) {
+        struct ks_key k;
+        ks_key_init(ks, &k, tl->items[i].key, tl->items[i].klen);
+        ks_lock(ks, k.shard);
+        int dram = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS) != NULL;
+        ks_unlock(ks, k.shard);
+        if (dram)
+            continue;
+        reply_bulk(c, tl->items[i].key, tl->items[i].klen);
+        w.n++;
+    }
     reply_defer_set(c, mark, '*', w.n);
 }
 
@@ -512,6 +530,8 @@ struct keys_scan {
     int oom;
 };
 
+static void keys_scan_add(struct keys_scan *s, const char *key, uint32_t klen);
+
 static void keys_scan_visit(const struct entry *e, void *ud)
 {
     struct keys_scan *s = ud;
@@ -527,6 +547,11 @@ static void keys_scan_visit(const struct entry *e, void *ud)
         if (!util_eqi(s->type->p, s->type->len, entry_type_name(e->type)))
             return;
     }
+    keys_scan_add(s, key, klen);
+}
+
+static void keys_scan_add(struct keys_scan *s, const char *key, uint32_t klen)
+{
     size_t need = s->len + sizeof(klen) + klen;
     if (need > s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 1024;
@@ -544,6 +569,21 @@ static void keys_scan_visit(const struct entry *e, void *ud)
     memcpy(s->buf + s->len + sizeof(klen), key, klen);
     s->len = need;
     s->n++;
+}
+
+/* A key of an indexed tier for SCAN: the same filters as keys_scan_visit. */
+static void keys_scan_listed(struct keys_scan *s, const struct tiering_listed *l)
+{
+    if (s->oom)
+        return;
+    if (s->pat && !util_glob_match(s->pat->p, s->pat->len, l->key, l->klen, 0))
+        return;
+    if (s->type) {
+        s->hits++;
+        if (!util_eqi(s->type->p, s->type->len, entry_type_name(l->type)))
+            return;
+    }
+    keys_scan_add(s, l->key, l->klen);
 }
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. Filtering happens
@@ -588,7 +628,26 @@ static void cmd_scan(struct client *c)
      * wrapping (no reply can tell the difference) */
     if (count > LLONG_MAX / 10)
         count = LLONG_MAX / 10;
-    uint64_t next = ks_scan(ks, c->db, cursor, (uint64_t)count, c->now_ms, keys_scan_visit, &s);
+    uint64_t next;
+    if (!c->srv->tiering || !tiering_has_indexed(c->srv->tiering)) {
+        next = ks_scan(ks, c->db, cursor, (uint64_t)count, c->now_ms, keys_scan_visit, &s);
+    } else if (cursor & TIERING_SCAN_DRAM) {
+        next = ks_scan(ks, c->db, cursor & ~TIERING_SCAN_DRAM, (uint64_t)count, c->now_ms, keys_scan_visit, &s);
+        next = next ? next | TIERING_SCAN_DRAM : 0;
+    } else {
+        /* first the keys of indexed tiers, read ahead by tiering_fetch.c
+         * (tiering.h: the cursor's phases); once their walk is over, DRAM
+         * in the same call */
+        const struct tiering_listing *tl = tiering_listing();
+        next = tl ? tl->next_cursor : 0;
+        for (size_t i = 0; tl && i < tl->n; i++)
+            keys_scan_listed(&s, &tl->items[i]);
+        if (next == 0) {
+            long long left = count - (long long)(tl ? tl->n : 0);
+            next = ks_scan(ks, c->db, 0, (uint64_t)(left > 0 ? left : 1), c->now_ms, keys_scan_visit, &s);
+            next = next ? next | TIERING_SCAN_DRAM : 0;
+        }
+    }
     keys_stat(c, s.hits, 0);
     if (s.oom) {
         free(s.buf);
@@ -616,6 +675,13 @@ static void cmd_randomkey(struct client *c)
     char *key = NULL;
     size_t len = 0;
     uint64_t rnd = c->w ? util_rng_next(&c->w->rng) : (uint64_t)c->now_ms;
+    /* fetch-ahead picked a key of an indexed tier, in proportion to the keys
+     * there (tiering_fetch.c); otherwise a DRAM key */
+    const struct tiering_listing *tl = tiering_listing();
+    if (tl && tl->n > 0) {
+        reply_bulk(c, tl->items[0].key, tl->items[0].klen);
+        return;
+    }
     int rc = ks_random_key(c->srv->ks, c->db, c->now_ms, rnd, &key, &len);
 
     if (rc == ST_ENOENT) {
@@ -630,7 +696,10 @@ static void cmd_randomkey(struct client *c)
 
 static void cmd_dbsize(struct client *c)
 {
-    reply_int(c, (long long)ks_dbsize(c->srv->ks, c->db));
+    uint64_t tiered = 0;
+    if (c->srv->tiering)
+        tiering_db_counts(c->srv->tiering, c->db, &tiered, NULL);
+    reply_int(c, (long long)(ks_dbsize(c->srv->ks, c->db) + tiered));
 }
 
 /* ---- RENAME RENAMENX ---- */

@@ -30,7 +30,9 @@ void cmd_object_tier(struct client *c)
     const char *where = NULL;
     keyargs_one(c, 2, &k);
     ks_lock(ks, k.shard);
-    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH | KS_F_STUB);
+    struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
+    if (!ref && c->srv->tiering)
+        where = tiering_where(c->srv->tiering, c->db, &k, c->now_ms);
     if (ref) {
         where = "dram";
         if ((*ref)->enc == ENC_TIER && c->srv->tiering) {
@@ -56,9 +58,15 @@ static void cmd_tier_demote(struct client *c)
         return;
     }
     long long moved = 0;
-    for (int i = 2; i < c->argc; i++)
-        if (tiering_demote(tg, c->db, c->argv[i].p, c->argv[i].len, c->now_ms, NULL) == ST_OK)
+    for (int i = 2; i < c->argc; i++) {
+        /* a value in DRAM goes to the first tier with room; a key already
+         * cold on a stub tier moves on to the indexed tier after it */
+        int rc = tiering_demote(tg, c->db, c->argv[i].p, c->argv[i].len, c->now_ms, NULL);
+        if (rc == ST_ENOENT)
+            rc = tiering_demote_further(tg, c->db, c->argv[i].p, c->argv[i].len, c->now_ms, NULL);
+        if (rc == ST_OK)
             moved++;
+    }
     reply_int(c, moved);
 }
 
@@ -70,8 +78,9 @@ static void cmd_tier_promote(struct client *c)
         struct ks_key k;
         keyargs_one(c, i, &k);
         ks_lock(ks, k.shard);
-        struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH | KS_F_STUB);
-        int cold = ref && (*ref)->enc == ENC_TIER;
+        struct entry **ref = ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
+        int cold = ref ? (*ref)->enc == ENC_TIER
+                       : c->srv->tiering && tiering_where(c->srv->tiering, c->db, &k, c->now_ms) != NULL;
         /* a lookup outside a read-only command promotes (engine/keyspace.h) */
         if (cold && ks_find_ref(ks, c->db, &k, c->now_ms, KS_F_NOTOUCH))
             moved++;
@@ -85,7 +94,8 @@ static void cmd_tier_help(struct client *c)
     static const char *const help[] = {
         "TIER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "DEMOTE <key> [<key> ...]",
-        "    Move the values of the keys to the first tier with room now; returns how many moved.",
+        "    Move the values of the keys one tier colder now (DRAM to the first tier with room,",
+        "    PMem to SSD); returns how many moved.",
         "PROMOTE <key> [<key> ...]",
         "    Move the values of cold keys back to DRAM now; returns how many moved.",
         "HELP",

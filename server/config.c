@@ -246,6 +246,14 @@ static const struct cfg_def cfg_table[] = {
     {.name = "mem-tier-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(mem_tier_size),
      .dflt = "0", .min = 0, .max = LLONG_MAX,
      .desc = "A heap tier of this many bytes, for tests (not counted in maxmemory); 0 = none."},
+    {.name = "mem-tier-indexed", .type = CFG_BOOL, .flags = CFG_IMMUTABLE, .off = CFG_OFF(mem_tier_indexed),
+     .dflt = "no",
+     .desc = "The heap test tier keeps its own index, as the SSD tier does: its keys have no DRAM stub "
+             "and reads of them complete on another thread."},
+    {.name = "mem-tier-read-delay-us", .type = CFG_INT, .flags = CFG_IMMUTABLE,
+     .off = CFG_OFF(mem_tier_read_delay_us), .dflt = "0", .min = 0, .max = 10000000,
+     .desc = "An indexed heap tier's reads complete this many microseconds after they were asked for "
+             "(tests of suspended clients)."},
     {.name = "tier-zstd-level", .type = CFG_INT, .off = CFG_OFF(tier_zstd_level), .dflt = "3", .min = 1,
      .max = 19, .desc = "zstd level of values demoted to a tier."},
     {.name = "tier-dict-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(tier_dict_size),

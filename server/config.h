@@ -71,6 +71,8 @@ struct config {
     long long pmem_size;           /* immutable */
     long long pmem_on_start;       /* enum: clear; immutable */
     long long mem_tier_size;       /* heap tier for tests; 0 = none; immutable */
+    long long mem_tier_indexed;    /* bool: the heap tier keeps its own index; immutable */
+    long long mem_tier_read_delay_us; /* its reads complete this late (tests) */
     long long tier_zstd_level;
     long long tier_dict_size;      /* immutable */
     long long tier_dict_value_max; /* immutable */

@@ -520,6 +520,8 @@ static void sec_stats(struct info_ctx *x)
     struct server *srv = x->srv;
     struct worker_stats *s = ctx_stats(x);
     uint64_t expired = ctx_ks(x)->expired_keys, base;
+    if (srv->tiering)
+        expired += tiering_expired_keys(srv->tiering); /* keys that expired in an indexed tier */
 
     pthread_mutex_lock(&srv->stats_lock);
     base = srv->expired_keys_base;
@@ -625,6 +627,12 @@ static void sec_keyspace(struct info_ctx *x)
     for (unsigned db = 0; db < ks->databases; db++) {
         uint64_t keys = 0, expires = 0;
         ks_db_counts(ks, (int)db, &keys, &expires);
+        if (x->srv->tiering) {
+            uint64_t tk = 0, te = 0;
+            tiering_db_counts(x->srv->tiering, (int)db, &tk, &te);
+            keys += tk;
+            expires += te;
+        }
         if (keys)
             ib_printf(&x->b, "db%u:keys=%" PRIu64 ",expires=%" PRIu64 ",avg_ttl=0\r\n", db, keys, expires);
     }

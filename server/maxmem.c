@@ -289,10 +289,30 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int m
              * once, on this rare path only. */
             if (hot_keys_remain(w, tg, now_ms))
                 return FREE_RUNNING;
-            /* nothing hot left to demote: the stubs themselves must go */
+            /* nothing hot left to demote: the stubs themselves must go --
+             * to an indexed tier (SSD) if there is one, where a key costs no
+             * stub, else evicted */
+            evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, only_cold, NULL);
+            if (tiering_has_indexed(tg) && evict_pool_pop(&w->evict_pool, &cand)) {
+                size_t got = 0;
+                int rc = tiering_demote_further(tg, cand.db, cand.key, cand.klen, now_ms, &got);
+                if (rc == ST_OK) {
+                    *freed += got;
+                    evict_cand_free(&cand);
+                    continue;
+                }
+                if (rc == ST_EAGAIN || rc == ST_ENOENT || !can_evict) {
+                    evict_cand_free(&cand);
+                    if (!can_evict)
+                        return FREE_FAIL;
+                    continue;
+                }
+                *freed += evict_one(w, pick, &cand, now_ms);
+                evict_cand_free(&cand);
+                continue;
+            }
             if (!can_evict)
                 return FREE_FAIL;
-            evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, only_cold, NULL);
         } else {
             if (!can_evict)
                 return FREE_FAIL;

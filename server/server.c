@@ -283,6 +283,9 @@ int server_run(struct server *srv)
 
 void server_deinit(struct server *srv)
 {
+    /* reads of indexed tiers still in flight report to the workers: let
+     * them land in the inboxes first (their owners are freed from there) */
+    tiering_drain(srv->tiering);
     if (srv->workers) {
         for (int i = 0; i < srv->nworkers; i++)
             worker_destroy(&srv->workers[i]);
@@ -405,6 +408,6 @@ void server_stats_reset(struct server *srv)
     pthread_mutex_lock(&srv->stats_lock);
     free(srv->stats_base.cmds);
     srv->stats_base = now;
-    srv->expired_keys_base = kst.expired_keys;
+    srv->expired_keys_base = kst.expired_keys + (srv->tiering ? tiering_expired_keys(srv->tiering) : 0);
     pthread_mutex_unlock(&srv->stats_lock);
 }

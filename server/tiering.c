@@ -36,6 +36,7 @@
  * counters here are relaxed atomics.
  */
 #include "server/tiering.h"
+#include "server/tiering_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -58,16 +59,10 @@
 #include "server/log.h"
 #include "server/server.h"
 #include "tiers/mem.h"
+#include "tiers/memidx.h"
 #include "tiers/pmem.h"
 
-#define TIERING_MAX 4
-#define LAT_BUCKETS 256
-
 /* Read latency: log-linear buckets over nanoseconds (4 per power of two). */
-struct lat_hist {
-    _Atomic uint64_t b[LAT_BUCKETS];
-};
-
 static unsigned lat_bucket(uint64_t ns)
 {
     if (ns < 4)
@@ -76,6 +71,11 @@ static unsigned lat_bucket(uint64_t ns)
     unsigned sub = (unsigned)((ns >> (lg - 2)) & 3);
     unsigned idx = lg * 4 + sub;
     return idx < LAT_BUCKETS ? idx : LAT_BUCKETS - 1;
+}
+
+void lat_add(struct lat_hist *h, uint64_t ns)
+{
+    atomic_fetch_add_explicit(&h->b[lat_bucket(ns)], 1, memory_order_relaxed);
 }
 
 /* Upper bound of bucket i, in ns. */
@@ -107,29 +107,6 @@ static double lat_pct(struct lat_hist *h, double pct)
     }
     return 0;
 }
-
-struct tier_slot {
-    struct tier *t;
-    _Atomic uint64_t demotions;     /* records that became a key's value */
-    _Atomic uint64_t demote_failures; /* put answered EFULL/EIO */
-    _Atomic uint64_t reads;         /* fetches that returned a value */
-    _Atomic uint64_t read_failures; /* fetches that lost the record */
-    _Atomic uint64_t drops;         /* records dropped with their key (deleted, overwritten, expired) */
-    _Atomic uint64_t promotions;    /* records whose value moved back to DRAM */
-    _Atomic uint64_t cold_keys;     /* stubs pointing here now */
-    struct lat_hist lat;
-};
-
-struct tiering {
-    struct server *srv;
-    struct codec *codec;
-    struct tier_slot slot[TIERING_MAX];
-    int n;
-    _Atomic uint32_t next_gen;
-    _Atomic uint64_t lent, promoted, lost; /* folded from the threads' ks_cold counters */
-    _Atomic uint64_t demote_raced;
-    _Atomic uint64_t demote_calls;
-};
 
 /* ---- dictionaries: stored with every tier --------------------------- */
 
@@ -166,26 +143,17 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Builds the full entry of stub from its record (fetch of struct ks_cold_ops). */
-static int cold_fetch(void *ud, int db, const struct entry *stub, struct entry **out)
+/* Decodes buf as a record of key and rebuilds its value (tiering_internal.h). */
+int tiering_rec_to_entry(struct tiering *tg, int slot, const void *buf, size_t len, const char *key, size_t klen,
+                         int64_t expire_ms, struct entry **out)
 {
-    struct tiering *tg = ud;
-    struct entry_stub st;
-    entry_stub_get(stub, &st);
-    (void)db;
-    if (st.tier >= tg->n)
-        return ST_ECORRUPT;
-    struct tier_slot *s = &tg->slot[st.tier];
-    uint64_t t0 = now_ns();
-    void *buf = NULL, *plain = NULL;
-    size_t len = 0;
     struct tier_rec r;
-    int rc = s->t->ops->get(s->t, entry_key(stub), stub->klen, st.gen, st.hint, &buf, &len, NULL);
-    if (rc == ST_OK)
-        rc = tier_rec_decode(buf, len, &r, &len);
-    if (rc == ST_OK && (r.type != stub->type || r.klen != stub->klen))
-        rc = ST_ECORRUPT;
+    void *plain = NULL;
     const void *ser = NULL;
+    (void)slot;
+    int rc = tier_rec_decode(buf, len, &r, &len);
+    if (rc == ST_OK && (r.klen != klen || memcmp(r.key, key, klen) != 0))
+        rc = ST_ECORRUPT;
     if (rc == ST_OK) {
         if (r.flags & TIER_REC_F_RAW) {
             ser = r.val;
@@ -206,10 +174,38 @@ static int cold_fetch(void *ud, int db, const struct entry *stub, struct entry *
         /* the keyspace's seed, as every dict of the keyspace has: a value read
          * back twice iterates in the same bucket order (HSCAN cursors) */
         struct serial_dec_opts opts = { .flags = SERIAL_DEC_SEED, .seed = tg->srv->ks->seed };
-        rc = serial_decode_ex(stub->type, ser, r.rawlen, entry_key(stub), stub->klen, entry_expire(stub), &lim,
-                              &opts, out);
+        rc = serial_decode_ex(r.type, ser, r.rawlen, key, (uint32_t)klen,
+                              expire_ms == TIERING_EXPIRE_OF_REC ? r.expire_ms : expire_ms, &lim, &opts, out);
     }
     free(plain);
+    return rc;
+}
+
+/* Builds the full entry of stub from its record (fetch of struct ks_cold_ops). */
+static int cold_fetch(void *ud, int db, const struct entry *stub, struct entry **out)
+{
+    struct tiering *tg = ud;
+    struct entry_stub st;
+    entry_stub_get(stub, &st);
+    (void)db;
+    if (st.tier >= tg->n)
+        return ST_ECORRUPT;
+    struct tier_slot *s = &tg->slot[st.tier];
+    uint64_t t0 = now_ns();
+    void *buf = NULL;
+    size_t len = 0;
+    int rc = s->t->ops->get(s->t, entry_key(stub), stub->klen, st.gen, st.hint, &buf, &len, NULL);
+    if (rc == ST_OK) {
+        struct entry *full = NULL;
+        /* the stub's expiry is the one in force (EXPIRE on a cold key) */
+        rc = tiering_rec_to_entry(tg, st.tier, buf, len, entry_key(stub), stub->klen, entry_expire(stub), &full);
+        if (rc == ST_OK && full->type != stub->type) {
+            entry_destroy(full);
+            rc = ST_ECORRUPT;
+        }
+        if (rc == ST_OK)
+            *out = full;
+    }
     free(buf);
     if (rc != ST_OK) {
         atomic_fetch_add_explicit(&s->read_failures, 1, memory_order_relaxed);
@@ -219,7 +215,7 @@ static int cold_fetch(void *ud, int db, const struct entry *stub, struct entry *
     }
     (*out)->access = stub->access;
     atomic_fetch_add_explicit(&s->reads, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->lat.b[lat_bucket(now_ns() - t0)], 1, memory_order_relaxed);
+    lat_add(&s->lat, now_ns() - t0);
     return ST_OK;
 }
 
@@ -246,6 +242,226 @@ static void cold_drop(void *ud, const struct entry *stub, int promoted)
     s->t->ops->del(s->t, entry_key(stub), stub->klen, st.gen, st.hint);
     atomic_fetch_add_explicit(promoted ? &s->promotions : &s->drops, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&s->cold_keys, 1, memory_order_relaxed);
+}
+
+/* ---- indexed tiers: keys with no stub ----------------------------------- */
+
+/* The admission rule for reads of indexed tiers, which keep nothing per key
+ * in DRAM: the ghost table remembers (a tag of) the key and the clock of its
+ * last read; a read finding its own tag within the window promotes. */
+static int ghost_admit(struct tiering *tg, uint64_t hash)
+{
+    long long window = cfg_load(tg->srv->cfg.tier_promote_window);
+    if (window < 0)
+        return 0;
+    if (window == 0)
+        return 1;
+    uint32_t now = ks_lru_clock(tg->srv->ks) & KS_LRU_CLOCK_MAX;
+    _Atomic uint64_t *g = &tg->ghost[hash & ((1u << TIERING_GHOST_BITS) - 1)];
+    uint64_t tag = hash >> 24 << 24;
+    uint64_t v = atomic_load_explicit(g, memory_order_relaxed);
+    if ((v & ~(uint64_t)KS_LRU_CLOCK_MAX) == tag && ks_idle_seconds(tg->srv->ks, (uint32_t)v) < (uint64_t)window)
+        return 1;
+    atomic_store_explicit(g, tag | now, memory_order_relaxed);
+    return 0;
+}
+
+/* Reads key's record from indexed tier slot i on this thread (the rare
+ * path: nothing was read ahead for it). ST_OK with *buf owned. */
+static int sync_fetch(struct tiering *tg, int i, int db, const char *key, size_t klen, void **buf, size_t *len,
+                      uint64_t *loc)
+{
+    struct tier_slot *s = &tg->slot[i];
+    struct tier_req r = { .db = db, .key = key, .klen = (uint32_t)klen, .done = NULL };
+    atomic_fetch_add_explicit(&s->sync_reads, 1, memory_order_relaxed);
+    int rc = s->t->index->fetch(s->t, &r);
+    if (rc == ST_OK) {
+        *buf = r.buf;
+        *len = r.len;
+        *loc = r.loc;
+    }
+    return rc;
+}
+
+/* cold.miss: the records read ahead for this command (ks_cold.fetched) are
+ * used when still current; otherwise a probe says whether the key may be in
+ * an indexed tier at all (the DRAM-only answer for nearly every miss), and
+ * only then does this thread read it itself. */
+static int cold_miss(void *ud, int db, const struct ks_key *k, int64_t now_ms, struct entry **out,
+                     struct ks_cold_src *src)
+{
+    struct tiering *tg = ud;
+    for (int i = 0; i < tg->n; i++) {
+        struct tier_slot *s = &tg->slot[i];
+        if (!s->indexed)
+            continue;
+        struct tier *t = s->t;
+        const void *rec = NULL;
+        void *owned = NULL;
+        size_t len = 0;
+        uint64_t loc = 0;
+        int rc = ks_cold.fetched ? tgf_lookup(ks_cold.fetched, i, db, k->p, k->len, &rec, &len, &loc) : ST_EAGAIN;
+        if (rc == ST_OK && !t->index->current(t, db, k->p, k->len, loc))
+            rc = ST_EAGAIN; /* moved or replaced since it was read */
+        if (rc != ST_OK) {
+            if (!t->index->probe(t, db, k->p, k->len))
+                continue;
+            uint64_t t0 = now_ns();
+            rc = sync_fetch(tg, i, db, k->p, k->len, &owned, &len, &loc);
+            if (rc == ST_ENOENT)
+                continue;
+            if (rc != ST_OK) {
+                atomic_fetch_add_explicit(&s->read_failures, 1, memory_order_relaxed);
+                log_warn("tier %s: the value of key '%.*s' cannot be read back (%s); the key is lost", t->name,
+                         (int)(k->len > 64 ? 64 : k->len), k->p, st_strerror(rc));
+                ks_cold.lost++;
+                return ST_ENOENT;
+            }
+            lat_add(&s->lat, now_ns() - t0);
+            rec = owned;
+        }
+        struct tier_rec r;
+        size_t used = 0;
+        rc = tier_rec_decode(rec, len, &r, &used);
+        if (rc == ST_OK && r.expire_ms >= 0 && r.expire_ms <= now_ms) {
+            /* expired while cold: gone, as a lazy expiry */
+            t->index->remove(t, db, k->p, k->len, loc);
+            atomic_fetch_add_explicit(&s->expired, 1, memory_order_relaxed);
+            free(owned);
+            return ST_ENOENT;
+        }
+        struct entry *full = NULL;
+        if (rc == ST_OK)
+            rc = tiering_rec_to_entry(tg, i, rec, len, k->p, k->len, TIERING_EXPIRE_OF_REC, &full);
+        uint64_t gen = rc == ST_OK ? r.gen : 0;
+        free(owned);
+        if (rc != ST_OK) {
+            atomic_fetch_add_explicit(&s->read_failures, 1, memory_order_relaxed);
+            log_warn("tier %s: the record of key '%.*s' cannot be decoded (%s); the key is dropped", t->name,
+                     (int)(k->len > 64 ? 64 : k->len), k->p, st_strerror(rc));
+            t->index->remove(t, db, k->p, k->len, loc);
+            ks_cold.lost++;
+            return ST_ENOENT;
+        }
+        atomic_fetch_add_explicit(&s->reads, 1, memory_order_relaxed);
+        full->access = (uint32_t)(gen >> 32); /* kept in the record (tiering_demote) */
+        src->tier = i;
+        src->loc = loc;
+        src->gen = gen;
+        src->admit = ks_cold.readonly ? ghost_admit(tg, k->hash) : 1;
+        *out = full;
+        return ST_OK;
+    }
+    return ST_ENOENT;
+}
+
+/* cold.miss_promoted: the value is in DRAM now; its record must go, or a
+ * later delete in DRAM would let it reappear. If compaction moved the record
+ * since it was read, find it again by key (the same generation) and drop it
+ * there. */
+static void cold_miss_promoted(void *ud, int db, const struct ks_key *k, const struct ks_cold_src *src)
+{
+    struct tiering *tg = ud;
+    struct tier_slot *s = &tg->slot[src->tier];
+    struct tier *t = s->t;
+    uint64_t loc = src->loc;
+    for (int tries = 0; tries < 8; tries++) {
+        if (t->index->remove(t, db, k->p, k->len, loc) == ST_OK) {
+            atomic_fetch_add_explicit(&s->promotions, 1, memory_order_relaxed);
+            return;
+        }
+        void *buf = NULL;
+        size_t len = 0;
+        if (sync_fetch(tg, src->tier, db, k->p, k->len, &buf, &len, &loc) != ST_OK)
+            return; /* gone already */
+        struct tier_rec r;
+        size_t used = 0;
+        int same = tier_rec_decode(buf, len, &r, &used) == ST_OK && r.gen == src->gen;
+        free(buf);
+        if (!same) {
+            log_warn("tier %s: key '%.*s' has another record than the one promoted; dropping it", t->name,
+                     (int)(k->len > 64 ? 64 : k->len), k->p);
+        }
+    }
+    log_warn("tier %s: cannot drop the record of promoted key '%.*s'", t->name, (int)(k->len > 64 ? 64 : k->len),
+             k->p);
+}
+
+static void cold_flushdb(void *ud, int db)
+{
+    struct tiering *tg = ud;
+    for (int i = 0; i < tg->n; i++)
+        if (tg->slot[i].indexed)
+            tg->slot[i].t->index->flushdb(tg->slot[i].t, db);
+}
+
+static void cold_swapdb(void *ud, int a, int b)
+{
+    struct tiering *tg = ud;
+    for (int i = 0; i < tg->n; i++)
+        if (tg->slot[i].indexed)
+            tg->slot[i].t->index->swapdb(tg->slot[i].t, a, b);
+}
+
+void tiering_db_counts(struct tiering *tg, int db, uint64_t *keys, uint64_t *volatile_keys)
+{
+    uint64_t k = 0, v = 0;
+    for (int i = 0; i < tg->n; i++) {
+        if (!tg->slot[i].indexed)
+            continue;
+        uint64_t a = 0, b = 0;
+        tg->slot[i].t->index->db_counts(tg->slot[i].t, db, &a, &b);
+        k += a;
+        v += b;
+    }
+    *keys = k;
+    if (volatile_keys)
+        *volatile_keys = v;
+}
+
+const char *tiering_where(struct tiering *tg, int db, const struct ks_key *k, int64_t now_ms)
+{
+    for (int i = 0; i < tg->n; i++) {
+        struct tier_slot *s = &tg->slot[i];
+        if (!s->indexed)
+            continue;
+        const void *rec = NULL;
+        size_t len = 0;
+        uint64_t loc = 0;
+        int rc = ks_cold.fetched ? tgf_lookup(ks_cold.fetched, i, db, k->p, k->len, &rec, &len, &loc) : ST_EAGAIN;
+        void *owned = NULL;
+        if ((rc != ST_OK || !s->t->index->current(s->t, db, k->p, k->len, loc)) &&
+            s->t->index->probe(s->t, db, k->p, k->len)) {
+            rc = sync_fetch(tg, i, db, k->p, k->len, &owned, &len, &loc);
+            rec = owned;
+        }
+        struct tier_rec r;
+        size_t used = 0;
+        int live = rc == ST_OK && tier_rec_decode(rec, len, &r, &used) == ST_OK &&
+                   !(r.expire_ms >= 0 && r.expire_ms <= now_ms);
+        free(owned);
+        if (live)
+            return s->t->name;
+    }
+    return NULL;
+}
+
+uint64_t tiering_expired_keys(struct tiering *tg)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < tg->n; i++) {
+        if (!tg->slot[i].indexed)
+            continue;
+        struct tier_stats ts;
+        tg->slot[i].t->ops->stats(tg->slot[i].t, &ts);
+        n += ts.expired + atomic_load_explicit(&tg->slot[i].expired, memory_order_relaxed);
+    }
+    return n;
+}
+
+int tiering_has_indexed(const struct tiering *tg)
+{
+    return tg->nindexed > 0;
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -297,14 +513,25 @@ int tiering_create(struct server *srv, struct tiering **out)
         tg->slot[tg->n++].t = t;
     }
     if (want_mem) {
-        struct mtier_conf mc = { .capacity_bytes = (uint64_t)cfg->mem_tier_size };
         struct tier *t = NULL;
-        rc = mtier_create(&mc, &t);
+        if (cfg_load(cfg->mem_tier_indexed)) {
+            struct mxtier_conf mc = { .capacity_bytes = (uint64_t)cfg->mem_tier_size,
+                                      .databases = (unsigned)cfg->databases,
+                                      .delay_us = (uint32_t)cfg_load(cfg->mem_tier_read_delay_us) };
+            rc = mxtier_create(&mc, &t);
+        } else {
+            struct mtier_conf mc = { .capacity_bytes = (uint64_t)cfg->mem_tier_size };
+            rc = mtier_create(&mc, &t);
+        }
         if (rc != ST_OK) {
             log_warn("mem tier: cannot create it (%s)", st_strerror(rc));
             goto fail;
         }
         tg->slot[tg->n++].t = t;
+    }
+    for (int i = 0; i < tg->n; i++) {
+        tg->slot[i].indexed = tg->slot[i].t->index != NULL;
+        tg->nindexed += tg->slot[i].indexed;
     }
     struct codec_conf cc;
     codec_conf_init(&cc);
@@ -322,6 +549,12 @@ int tiering_create(struct server *srv, struct tiering **out)
     for (int i = 0; i < tg->n; i++)
         tg->slot[i].t->ops->each_dict(tg->slot[i].t, load_dict, tg);
     struct ks_cold_ops ops = { .fetch = cold_fetch, .admit = cold_admit, .drop = cold_drop, .ud = tg };
+    if (tg->nindexed) {
+        ops.miss = cold_miss;
+        ops.miss_promoted = cold_miss_promoted;
+        ops.flushdb = cold_flushdb;
+        ops.swapdb = cold_swapdb;
+    }
     ks_set_cold_ops(srv->ks, &ops);
     for (int i = 0; i < tg->n; i++)
         log_notice("tier %d: %s", i, tg->slot[i].t->name);
@@ -404,7 +637,7 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
     atomic_fetch_add_explicit(&tg->demote_calls, 1, memory_order_relaxed);
     ks_key_init(ks, &k, key, klen);
     ks_lock(ks, k.shard);
-    struct entry **ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB);
+    struct entry **ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
     if (!ref || (*ref)->enc == ENC_TIER) {
         ks_unlock(ks, k.shard);
         return ST_ENOENT;
@@ -414,6 +647,7 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
     uint64_t dirty = ks->shards[k.shard].dirty;
     int64_t expire_ms = entry_expire(e);
     uint8_t type = e->type;
+    uint32_t access = e->access;
     ks_unlock(ks, k.shard);
     /* from here e may be gone: it is only compared as a pointer below */
     if (rc != ST_OK)
@@ -430,33 +664,57 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
 
     int slot = -1, last = ST_EFULL;
     uint64_t hint = 0;
+    int stamped = 0;
     for (int i = 0; i < tg->n; i++) {
-        rc = tg->slot[i].t->ops->put(tg->slot[i].t, rec, reclen, &hint, NULL);
+        struct tier *t = tg->slot[i].t;
+        if (tg->slot[i].indexed && !stamped) {
+            /* no stub will keep the access clock: the record does */
+            tier_rec_restamp(rec, gen | (uint64_t)access << 32, expire_ms);
+            stamped = 1;
+        } else if (!tg->slot[i].indexed && stamped) {
+            tier_rec_restamp(rec, gen, expire_ms);
+            stamped = 0;
+        }
+        rc = tg->slot[i].indexed ? t->index->insert(t, db, rec, reclen, &hint)
+                                 : t->ops->put(t, rec, reclen, &hint, NULL);
         if (rc == ST_OK) {
             slot = i;
             break;
         }
         atomic_fetch_add_explicit(&tg->slot[i].demote_failures, 1, memory_order_relaxed);
         if (rc == ST_EIO)
-            log_warn("tier %s: write failed; demoting elsewhere", tg->slot[i].t->name);
+            log_warn("tier %s: write failed; demoting elsewhere", t->name);
         last = rc == ST_EIO && last != ST_EFULL ? ST_EIO : (rc == ST_EFULL ? ST_EFULL : last);
     }
     free(rec);
     if (slot < 0)
         return last;
     struct tier_slot *s = &tg->slot[slot];
-    if (hint >> ENTRY_STUB_HINT_BITS) { /* a location the stub cannot hold: keep the key hot */
+    if (!s->indexed && hint >> ENTRY_STUB_HINT_BITS) { /* a location the stub cannot hold: keep the key hot */
         s->t->ops->del(s->t, key, klen, gen, hint);
         return ST_ERANGE;
     }
 
     ks_lock(ks, k.shard);
-    ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB);
+    ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
     if (!ref || *ref != e || ks->shards[k.shard].dirty != dirty || e->type != type) {
         ks_unlock(ks, k.shard);
-        s->t->ops->del(s->t, key, klen, gen, hint);
+        if (s->indexed)
+            s->t->index->remove(s->t, db, key, klen, hint);
+        else
+            s->t->ops->del(s->t, key, klen, gen, hint);
         atomic_fetch_add_explicit(&tg->demote_raced, 1, memory_order_relaxed);
         return ST_EAGAIN;
+    }
+    if (s->indexed) {
+        /* the tier's index finds it from now on: nothing stays in DRAM */
+        size_t before = entry_mem(e) + sizeof(void *);
+        ks_unlink_demoted(ks, db, &k, ref);
+        ks_unlock(ks, k.shard);
+        atomic_fetch_add_explicit(&s->demotions, 1, memory_order_relaxed);
+        if (freed)
+            *freed = before;
+        return ST_OK;
     }
     struct entry *stub = entry_create(key, (uint32_t)klen, type, ENC_TIER, ENTRY_STUB_VLEN, expire_ms);
     if (!stub) {
@@ -480,6 +738,89 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
     if (freed)
         *freed = before > after ? before - after : 0;
     return ST_OK;
+}
+
+/* Moves the record of a stub on a stub tier to the first indexed tier after
+ * it, as it is (compressed bytes are never recompressed), so the stub leaves
+ * DRAM too: the cascade DRAM -> PMem -> SSD. */
+static int move_stub(struct tiering *tg, int db, const char *key, size_t klen, int64_t now_ms, size_t *freed)
+{
+    struct keyspace *ks = tg->srv->ks;
+    struct ks_key k;
+    ks_key_init(ks, &k, key, klen);
+    ks_lock(ks, k.shard);
+    struct entry **ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
+    if (!ref || (*ref)->enc != ENC_TIER) {
+        ks_unlock(ks, k.shard);
+        return ST_ENOENT;
+    }
+    struct entry *stub = *ref;
+    struct entry_stub st;
+    entry_stub_get(stub, &st);
+    int64_t expire_ms = entry_expire(stub);
+    uint32_t access = stub->access & KS_LRU_CLOCK_MAX;
+    ks_unlock(ks, k.shard);
+    if (st.tier >= tg->n)
+        return ST_ENOENT;
+    int to = -1;
+    for (int i = st.tier + 1; i < tg->n && to < 0; i++)
+        if (tg->slot[i].indexed)
+            to = i;
+    if (to < 0)
+        return ST_EFULL;
+    struct tier_slot *from = &tg->slot[st.tier], *dst = &tg->slot[to];
+    void *rec = NULL;
+    size_t len = 0;
+    int rc = from->t->ops->get(from->t, key, klen, st.gen, st.hint, &rec, &len, NULL);
+    if (rc != ST_OK)
+        return rc == ST_ENOENT ? ST_EAGAIN : rc;
+    struct tier_rec r;
+    size_t used = 0;
+    if (tier_rec_decode(rec, len, &r, &used) != ST_OK || used != len) {
+        free(rec);
+        return ST_ECORRUPT;
+    }
+    /* what only the stub knew goes into the record, which no stub will
+     * accompany: the expiry in force (EXPIRE, PERSIST on the cold key) and
+     * the access clock */
+    tier_rec_restamp(rec, (r.gen & 0xffffffffu) | (uint64_t)access << 32, expire_ms);
+    uint64_t loc = 0;
+    rc = dst->t->index->insert(dst->t, db, rec, len, &loc);
+    free(rec);
+    if (rc != ST_OK) {
+        atomic_fetch_add_explicit(&dst->demote_failures, 1, memory_order_relaxed);
+        return rc;
+    }
+    ks_lock(ks, k.shard);
+    ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
+    struct entry_stub now;
+    if (ref && *ref == stub)
+        entry_stub_get(stub, &now);
+    if (!ref || *ref != stub || now.gen != st.gen || now.hint != st.hint || now.tier != st.tier ||
+        entry_expire(stub) != expire_ms) {
+        ks_unlock(ks, k.shard);
+        dst->t->index->remove(dst->t, db, key, klen, loc);
+        atomic_fetch_add_explicit(&tg->demote_raced, 1, memory_order_relaxed);
+        return ST_EAGAIN;
+    }
+    size_t before = entry_mem(stub) + sizeof(void *);
+    ks_unlink_demoted(ks, db, &k, ref); /* the stub goes; its old record is dropped below */
+    ks_unlock(ks, k.shard);
+    from->t->ops->del(from->t, key, klen, st.gen, st.hint);
+    atomic_fetch_sub_explicit(&from->cold_keys, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&dst->moved_in, 1, memory_order_relaxed);
+    if (freed)
+        *freed = before;
+    return ST_OK;
+}
+
+int tiering_demote_further(struct tiering *tg, int db, const char *key, size_t klen, int64_t now_ms, size_t *freed)
+{
+    if (freed)
+        *freed = 0;
+    if (!tg->nindexed)
+        return ST_EFULL;
+    return move_stub(tg, db, key, klen, now_ms, freed);
 }
 
 void tiering_demote_tracked(struct tiering *tg, int64_t now_ms)
@@ -552,7 +893,18 @@ void tiering_info(struct tiering *tg, void (*add)(void *ud, const char *line), v
     struct codec_stats cs;
     codec_stats(tg->codec, &cs);
     addf(add, ud, "tiers:%d\r\n", tg->n);
-    addf(add, ud, "cold_keys:%" PRIu64 "\r\n", tiering_cold_keys(tg));
+    uint64_t indexed = 0;
+    for (int i = 0; i < tg->n; i++) {
+        if (!tg->slot[i].indexed)
+            continue;
+        struct tier_stats ts;
+        tg->slot[i].t->ops->stats(tg->slot[i].t, &ts);
+        indexed += ts.records;
+    }
+    addf(add, ud, "cold_keys:%" PRIu64 "\r\n", tiering_cold_keys(tg) + indexed);
+    addf(add, ud, "cold_stubs:%" PRIu64 "\r\n", tiering_cold_keys(tg));
+    addf(add, ud, "cold_fetch_suspended:%" PRIu64 "\r\n", atomic_load(&tg->fetch_suspended));
+    addf(add, ud, "cold_fetch_records:%" PRIu64 "\r\n", atomic_load(&tg->fetch_records));
     addf(add, ud, "cold_reads_served:%" PRIu64 "\r\n", atomic_load(&tg->lent));
     addf(add, ud, "cold_promotions:%" PRIu64 "\r\n", atomic_load(&tg->promoted));
     addf(add, ud, "cold_lost:%" PRIu64 "\r\n", atomic_load(&tg->lost));
@@ -574,13 +926,13 @@ void tiering_info(struct tiering *tg, void (*add)(void *ud, const char *line), v
              "tier_%s:keys=%" PRIu64 ",raw_bytes=%" PRIu64 ",stored_bytes=%" PRIu64 ",ratio=%.4f,used_bytes=%" PRIu64
              ",capacity_bytes=%" PRIu64 ",puts=%" PRIu64 ",gets=%" PRIu64 ",hits=%" PRIu64 ",misses=%" PRIu64
              ",dels=%" PRIu64 ",demotions=%" PRIu64 ",promotions=%" PRIu64 ",reads=%" PRIu64 ",failures=%" PRIu64
-             ",errors=%" PRIu64
+             ",errors=%" PRIu64 ",moved_in=%" PRIu64 ",sync_reads=%" PRIu64 ",expired=%" PRIu64
              ",read_p50_us=%.2f,read_p99_us=%.2f,read_p999_us=%.2f,failed=%d\r\n",
              s->t->name, ts.records, ts.raw_bytes, ts.stored_bytes,
              ts.raw_bytes ? (double)ts.stored_bytes / (double)ts.raw_bytes : 0.0, ts.used_bytes, ts.capacity_bytes,
              ts.puts, ts.gets, ts.hits, ts.misses, ts.dels, atomic_load(&s->demotions), atomic_load(&s->promotions),
              atomic_load(&s->reads),
              atomic_load(&s->demote_failures) + atomic_load(&s->read_failures), ts.errors,
-             lat_pct(&s->lat, 50), lat_pct(&s->lat, 99), lat_pct(&s->lat, 99.9), ts.failed);
+             atomic_load(&s->moved_in), atomic_load(&s->sync_reads), atomic_load(&s->expired), lat_pct(&s->lat, 50), lat_pct(&s->lat, 99), lat_pct(&s->lat, 99.9), ts.failed);
     }
 }

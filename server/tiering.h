@@ -31,6 +31,72 @@ void tiering_destroy(struct tiering **tp);
  * bytes the key gave back. */
 int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int64_t now_ms, size_t *freed);
 
+/* Moves a cold key whose record is on a stub tier (PMem) to the indexed tier
+ * after it (SSD), record bytes unchanged, and drops its stub from DRAM.
+ * ST_OK, ST_ENOENT (no such stub), ST_EFULL (no indexed tier after it, or it
+ * is full), ST_EAGAIN (the key changed meanwhile), ST_EIO. Same locking rules
+ * as tiering_demote. */
+int tiering_demote_further(struct tiering *tg, int db, const char *key, size_t klen, int64_t now_ms, size_t *freed);
+
+/* Keys of indexed tiers that expired (found so by a read, or dropped by the
+ * tier's own active expiry): INFO's expired_keys adds them. */
+uint64_t tiering_expired_keys(struct tiering *tg);
+
+/* 1 when some tier keeps its own index (keys with no DRAM stub). */
+int tiering_has_indexed(const struct tiering *tg);
+
+/* Keys of db held by indexed tiers (no DRAM entry), and how many of them
+ * have an expiry: DBSIZE and INFO keyspace add them. */
+void tiering_db_counts(struct tiering *tg, int db, uint64_t *keys, uint64_t *volatile_keys);
+
+/* Reads ahead, before the command e of c runs, the records of indexed tiers
+ * that its keys may need (tiering_fetch.c). Returns TIERING_RUN when the
+ * command can run now (the caller runs it: client_run), or
+ * TIERING_SUSPENDED when c was suspended until the reads complete (the
+ * command then runs from the resume). */
+#define TIERING_RUN 0
+#define TIERING_SUSPENDED 1
+struct client;
+struct cmd_entry;
+int tiering_fetch_ahead(struct client *c, const struct cmd_entry *e);
+
+/* After a command ran: frees what was read ahead for it. */
+void tiering_fetch_done(void);
+
+/* What fetch-ahead read for the running SCAN (tier phase), KEYS or
+ * RANDOMKEY: keys of an indexed tier with their type and expiry. NULL when
+ * nothing was read (no indexed tier, or the command is not one of those). */
+struct tiering_listed {
+    const char *key; /* borrowed until tiering_fetch_done */
+    uint32_t klen;
+    uint8_t type;
+    int64_t expire_ms;
+};
+struct tiering_listing {
+    size_t n;
+    const struct tiering_listed *items;
+    /* SCAN: the cursor to hand back while the tiers' walk goes on, or 0 when
+     * it is over (the command then goes on with DRAM: TIERING_SCAN_DRAM) */
+    uint64_t next_cursor;
+};
+const struct tiering_listing *tiering_listing(void);
+
+/* SCAN with an indexed tier walks the tiers' indexes first, then DRAM.
+ * Cursor 0 starts with the tiers; a cursor with this bit set is a DRAM
+ * cursor (ks_scan's, in the low 63 bits); any other non-zero cursor is a
+ * tier's: bits 60..62 the tier slot, bits 0..59 the tier's own cursor.
+ * Without an indexed tier, cursors are plain ks_scan cursors. */
+#define TIERING_SCAN_DRAM (1ull << 63)
+
+/* The name of the indexed tier holding key (not in DRAM) in db, or NULL. The
+ * caller holds the key's shard lock. */
+struct ks_key;
+const char *tiering_where(struct tiering *tg, int db, const struct ks_key *k, int64_t now_ms);
+
+/* Waits until no read of an indexed tier is in flight (shutdown, before the
+ * workers their completions post to are destroyed). */
+void tiering_drain(struct tiering *tg);
+
 /* Demotes every key this thread's last command wrote (ks_cold tracked keys;
  * tier-demote-on-write), then forgets them. */
 void tiering_demote_tracked(struct tiering *tg, int64_t now_ms);

@@ -50,8 +50,10 @@ static void inbox_event(struct ev_loop *l, int fd, int mask, void *ud)
     pthread_mutex_unlock(&w->inbox_lock);
     while (m) {
         struct worker_msg *next = m->next;
+        int owned = m->drop != NULL; /* read before fn: fn may free (or requeue) it */
         m->fn(w, m->arg);
-        free(m);
+        if (!owned)
+            free(m);
         m = next;
     }
     /* CLIENT KILL from another worker sets kill_requested, then wakes us */
@@ -165,8 +167,12 @@ void worker_destroy(struct worker **wp)
     struct worker_msg *m = w->inbox_head;
     while (m) {
         struct worker_msg *next = m->next;
-        /* undelivered connections are closed; other messages just dropped */
-        free(m);
+        /* undelivered connections are closed; other messages just dropped,
+         * and embedded ones handed back to their owners */
+        if (m->drop)
+            m->drop(w, m->arg);
+        else
+            free(m);
         m = next;
     }
     evict_pool_deinit(&w->evict_pool);
@@ -197,6 +203,7 @@ int worker_post(struct worker *w, worker_msg_fn *fn, void *arg)
     m->fn = fn;
     m->arg = arg;
     m->next = NULL;
+    m->drop = NULL;
     pthread_mutex_lock(&w->inbox_lock);
     if (w->inbox_tail)
         w->inbox_tail->next = m;
@@ -206,6 +213,19 @@ int worker_post(struct worker *w, worker_msg_fn *fn, void *arg)
     pthread_mutex_unlock(&w->inbox_lock);
     worker_wake(w);
     return ST_OK;
+}
+
+void worker_post_msg(struct worker *w, struct worker_msg *m)
+{
+    m->next = NULL;
+    pthread_mutex_lock(&w->inbox_lock);
+    if (w->inbox_tail)
+        w->inbox_tail->next = m;
+    else
+        w->inbox_head = m;
+    w->inbox_tail = m;
+    pthread_mutex_unlock(&w->inbox_lock);
+    worker_wake(w);
 }
 
 static void adopt_msg(struct worker *w, void *arg)

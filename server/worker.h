@@ -25,6 +25,11 @@ struct worker_msg {
     worker_msg_fn *fn;
     void *arg;
     struct worker_msg *next;
+    /* NULL for a message worker_post allocated (freed after fn). Set for one
+     * embedded in its sender's object (worker_post_msg): never freed by the
+     * worker; if the worker is destroyed with it undelivered, drop(w, arg)
+     * runs instead of fn, so the owner can let go of it. */
+    worker_msg_fn *drop;
 };
 
 /* Keys that became DRAM-resident, oldest first (maxmem.c: demotion victims
@@ -82,6 +87,10 @@ void worker_join(struct worker *w);
 
 /* Runs fn(w, arg) on w's thread soon. Any thread. Returns 0 or ST_ENOMEM. */
 int worker_post(struct worker *w, worker_msg_fn *fn, void *arg);
+
+/* Queues the caller's own message m (fn, arg and drop set; drop non-NULL) for
+ * w's thread; it must not be queued twice at once. Any thread; cannot fail. */
+void worker_post_msg(struct worker *w, struct worker_msg *m);
 
 /* Hands a freshly accepted socket to w (any thread). */
 int worker_adopt(struct worker *w, int fd);
