@@ -243,6 +243,10 @@ static const struct cfg_def cfg_table[] = {
      .dflt = "clear", .enums = pmem_start_enum,
      .desc = "What start-up does with records a previous run left in the pool: clear (logged). "
              "Re-attaching them (warm restart) comes with persistence."},
+    {.name = "pmem-cascade-watermark", .type = CFG_INT, .off = CFG_OFF(pmem_cascade_watermark), .dflt = "90",
+     .min = 1, .max = 100,
+     .desc = "With an SSD tier too: while the PMem pool is fuller than this (percent), its coldest keys "
+             "move on to SSD (record bytes as they are), keeping room for new demotions."},
     {.name = "mem-tier-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(mem_tier_size),
      .dflt = "0", .min = 0, .max = LLONG_MAX,
      .desc = "A heap tier of this many bytes, for tests (not counted in maxmemory); 0 = none."},

@@ -70,6 +70,7 @@ struct config {
     char *pmem_path;               /* "" = no PMem tier; immutable */
     long long pmem_size;           /* immutable */
     long long pmem_on_start;       /* enum: clear; immutable */
+    long long pmem_cascade_watermark; /* percent of the pool past which its coldest keys move to SSD */
     long long mem_tier_size;       /* heap tier for tests; 0 = none; immutable */
     long long mem_tier_indexed;    /* bool: the heap tier keeps its own index; immutable */
     long long mem_tier_read_delay_us; /* its reads complete this late (tests) */

@@ -647,9 +647,10 @@ static void tiers_line(void *ud, const char *line)
 /* Strata's own section: the cold tiers (server/tiering.c), empty without one. */
 static void sec_tiers(struct info_ctx *x)
 {
-    if (x->srv->tiering)
+    if (x->srv->tiering) {
         tiering_info(x->srv->tiering, tiers_line, &x->b);
-    else
+        ib_printf(&x->b, "cascade_moves:%" PRIu64 "\r\n", ctx_stats(x)->cascade_moves);
+    } else
         ib_printf(&x->b, "tiers:0\r\n");
 }
 

@@ -40,6 +40,7 @@
 size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
+#include "engine/entry.h"
 #include "engine/err.h"
 #include "engine/evict.h"
 #include "engine/keyspace.h"
@@ -123,6 +124,8 @@ static size_t evict_one(struct worker *w, int policy, struct evict_cand *cand, i
 }
 
 enum { FREE_OK, FREE_RUNNING, FREE_FAIL };
+
+static int cascade_run(struct worker *w, int64_t budget_us, int max_moves);
 
 /* ---- the queue of DRAM-resident keys --------------------------------------
  *
@@ -271,6 +274,7 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int m
                 int rc = tiering_demote(tg, cand.db, cand.key, cand.klen, now_ms, &got);
                 if (rc == ST_OK) {
                     *freed += got;
+                    cascade_run(w, budget_us, 1); /* one in, one on, while PMem is past its mark */
                 } else if (rc == ST_EFULL || rc == ST_EIO) {
                     /* the last tier is full (or failed): evict instead */
                     if (!can_evict) {
@@ -324,6 +328,57 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int m
         evict_cand_free(&cand);
     }
     return FREE_OK;
+}
+
+/* ---- the cascade: a full stub tier's coldest keys move on ---------------- */
+
+static int stub_of_tier(const struct entry *e, void *ud)
+{
+    if (e->enc != ENC_TIER)
+        return 0;
+    struct entry_stub st;
+    entry_stub_get(e, &st);
+    return st.tier == (uint8_t)(uintptr_t)ud;
+}
+
+static int cascade_run(struct worker *w, int64_t budget_us, int max_moves)
+{
+    struct server *srv = w->srv;
+    struct tiering *tg = srv->tiering;
+    if (!tg)
+        return 0;
+    int from = tiering_cascade_source(tg, (int)cfg_load(srv->cfg.pmem_cascade_watermark));
+    if (from < 0)
+        return 0;
+    unsigned samples = (unsigned)cfg_load(srv->cfg.maxmemory_samples);
+    int64_t start = util_mono_us(), now_ms = util_time_ms();
+    int moved = 0;
+    for (int tries = 0; moved < max_moves && tries < max_moves * 4; tries++) {
+        if (util_mono_us() - start > budget_us)
+            break;
+        struct evict_cand cand;
+        if (w->cascade_pool.n < EVICT_POOL / 2)
+            evict_sample(srv->ks, EVICT_ALLKEYS_LRU, samples, now_ms, &w->cascade_pool, stub_of_tier,
+                         (void *)(uintptr_t)from);
+        if (!evict_pool_pop(&w->cascade_pool, &cand))
+            break;
+        int rc = tiering_demote_further(tg, cand.db, cand.key, cand.klen, now_ms, NULL);
+        evict_cand_free(&cand);
+        if (rc == ST_OK)
+            moved++;
+        else if (rc == ST_EFULL || rc == ST_EIO)
+            break; /* the indexed tier has no room (it evicts on its own) */
+        if (tiering_cascade_source(tg, (int)cfg_load(srv->cfg.pmem_cascade_watermark)) != from)
+            break;
+    }
+    if (moved)
+        STAT_ADD(w->stats.cascade_moves, (uint64_t)moved);
+    return moved;
+}
+
+void maxmem_cascade(struct worker *w, int64_t budget_us)
+{
+    cascade_run(w, budget_us, INT32_MAX);
 }
 
 /* What freeing gave back comes off the cached figure at once, so the next

@@ -27,6 +27,14 @@ int maxmem_before_command(struct client *c, const struct cmd_entry *e);
  * when over it (so memory comes down without traffic). */
 void maxmem_cron(struct worker *w);
 
+/* The cascade (DRAM -> PMem -> SSD): while a stub tier (PMem) holds more than
+ * pmem-cascade-watermark percent of its capacity and an indexed tier (SSD)
+ * follows it, moves that tier's coldest keys (approximate LRU over sampled
+ * stubs) on, record bytes unchanged, for up to budget_us. Called from the
+ * cron and, one key at a time, after each demotion into such a tier. */
+#define MAXMEM_CASCADE_CRON_US 2000
+void maxmem_cascade(struct worker *w, int64_t budget_us);
+
 /* After a command: moves the keys it made DRAM-resident (inserts,
  * promotions; engine/keyspace.h note_born) into the worker's queue of
  * demotion candidates. */

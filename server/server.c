@@ -345,6 +345,7 @@ static void add_stats(struct worker_stats *out, const struct worker_stats *in, i
     ADD(expired_keys_active);
     ADD(expire_cycle_us);
     ADD(evicted_keys);
+    ADD(cascade_moves);
     ADD(oom_rejections);
     for (int i = 0; i < ncmds; i++) {
         ADD(cmds[i].calls);

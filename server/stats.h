@@ -44,6 +44,7 @@ struct worker_stats {
     uint64_t expire_cycle_us;
     uint64_t evicted_keys;
     uint64_t oom_rejections;     /* commands refused with -OOM */
+    uint64_t cascade_moves;      /* keys moved PMem -> SSD by the cascade (maxmem.c) */
     struct cmd_stat *cmds;   /* [cmd_table.n], owned */
     struct error_stat errors[STATS_MAX_ERROR_CODES];
 };

@@ -459,6 +459,26 @@ uint64_t tiering_expired_keys(struct tiering *tg)
     return n;
 }
 
+int tiering_cascade_source(struct tiering *tg, int watermark_pct)
+{
+    for (int i = 0; i < tg->n; i++) {
+        struct tier_slot *s = &tg->slot[i];
+        if (s->indexed)
+            continue;
+        int next = -1;
+        for (int j = i + 1; j < tg->n && next < 0; j++)
+            if (tg->slot[j].indexed)
+                next = j;
+        if (next < 0)
+            continue;
+        struct tier_stats ts;
+        s->t->ops->stats(s->t, &ts);
+        if (ts.capacity_bytes && ts.used_bytes * 100 > ts.capacity_bytes * (uint64_t)watermark_pct)
+            return i;
+    }
+    return -1;
+}
+
 int tiering_has_indexed(const struct tiering *tg)
 {
     return tg->nindexed > 0;

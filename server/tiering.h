@@ -42,6 +42,10 @@ int tiering_demote_further(struct tiering *tg, int db, const char *key, size_t k
  * tier's own active expiry): INFO's expired_keys adds them. */
 uint64_t tiering_expired_keys(struct tiering *tg);
 
+/* The index of a stub tier that holds more than watermark_pct percent of its
+ * capacity and has an indexed tier after it (the cascade's source), or -1. */
+int tiering_cascade_source(struct tiering *tg, int watermark_pct);
+
 /* 1 when some tier keeps its own index (keys with no DRAM stub). */
 int tiering_has_indexed(const struct tiering *tg);
 

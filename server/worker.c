@@ -103,8 +103,10 @@ static void cron(struct ev_loop *l, struct ev_timer *t)
     if (w->id == 0)
         info_inst_sample(srv, util_mono_us());
 
-    /* over the DRAM budget without traffic: keep demoting / evicting */
+    /* over the DRAM budget without traffic: keep demoting / evicting; a
+     * stub tier past its watermark sends its coldest records on */
     maxmem_cron(w);
+    maxmem_cascade(w, MAXMEM_CASCADE_CRON_US);
     if (srv->tiering)
         tiering_collect_thread(srv->tiering);
 
@@ -137,6 +139,7 @@ struct worker *worker_create(struct server *srv, int id)
     pthread_mutex_init(&w->clients_lock, NULL);
     util_rng_seed(&w->rng, (uint64_t)util_time_us() ^ ((uint64_t)id << 32));
     evict_pool_init(&w->evict_pool, util_rng_next(&w->rng));
+    evict_pool_init(&w->cascade_pool, util_rng_next(&w->rng));
     w->stats.cmds = calloc((size_t)srv->cmds->n, sizeof(struct cmd_stat));
     if (!w->stats.cmds)
         goto fail;
@@ -176,6 +179,7 @@ void worker_destroy(struct worker **wp)
         m = next;
     }
     evict_pool_deinit(&w->evict_pool);
+    evict_pool_deinit(&w->cascade_pool);
     maxmem_worker_deinit(w);
     if (w->wakefd >= 0)
         close(w->wakefd);

@@ -68,6 +68,7 @@ struct worker {
     struct worker_stats stats;      /* written by this thread only */
     struct util_rng rng;
     struct evict_pool evict_pool;   /* maxmemory victims (this thread only) */
+    struct evict_pool cascade_pool; /* maxmem.c: coldest stubs of a full stub tier (this thread only) */
     int64_t hot_check_ms;           /* maxmem.c: when hot_remain was last counted */
     int hot_remain;                 /* maxmem.c: more than 1% of keys are in DRAM */
     struct hot_ring hot;            /* maxmem.c: DRAM-resident keys in arrival order */
