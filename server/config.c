@@ -135,6 +135,12 @@ static const struct cfg_enum_val pmem_start_enum[] = {
     {NULL, 0},
 };
 
+static const struct cfg_enum_val ssd_start_enum[] = {
+    {"attach", 0},
+    {"clear", 1},
+    {NULL, 0},
+};
+
 static cfg_set_fn bind_set;
 static cfg_fmt_fn bind_format;
 static cfg_set_fn obuf_set;
@@ -247,6 +253,35 @@ static const struct cfg_def cfg_table[] = {
      .min = 1, .max = 100,
      .desc = "With an SSD tier too: while the PMem pool is fuller than this (percent), its coldest keys "
              "move on to SSD (record bytes as they are), keeping room for new demotions."},
+    {.name = "ssd-path", .type = CFG_STRING, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_path), .dflt = "",
+     .range_help = "directory",
+     .desc = "Directory of the SSD tier's segment files (created if absent); empty = no SSD tier."},
+    {.name = "ssd-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_size), .dflt = "1gb",
+     .min = 4 * 1024 * 1024, .max = LLONG_MAX,
+     .desc = "Bytes of segment files the SSD tier may hold; past it, compaction, then the oldest "
+             "segments are evicted with their keys."},
+    {.name = "ssd-segment-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_segment_size),
+     .dflt = "64mb", .min = 1024 * 1024, .max = 1024LL * 1024 * 1024,
+     .desc = "Size of one SSD segment file (a multiple of 4 KiB)."},
+    {.name = "ssd-write-buffer", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_write_buffer),
+     .dflt = "1mb", .min = 4096, .max = 1024LL * 1024 * 1024,
+     .desc = "Bytes of records gathered before one aligned write to a segment (a multiple of 4 KiB)."},
+    {.name = "ssd-io-threads", .type = CFG_INT, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_io_threads),
+     .dflt = "2", .min = 1, .max = 64, .desc = "Threads that read cold keys from the SSD tier."},
+    {.name = "ssd-compact-live-ratio", .type = CFG_INT, .flags = CFG_IMMUTABLE,
+     .off = CFG_OFF(ssd_compact_live_ratio), .dflt = "50", .min = 1, .max = 99,
+     .desc = "A full segment whose live records fall below this percent of it is compacted."},
+    {.name = "ssd-direct-io", .type = CFG_BOOL, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_direct_io),
+     .dflt = "yes", .desc = "Bypass the page cache (O_DIRECT) where the file system allows it."},
+    {.name = "ssd-fsync", .type = CFG_BOOL, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_fsync), .dflt = "yes",
+     .desc = "Sync each buffer written to a segment."},
+    {.name = "ssd-flush-ms", .type = CFG_INT, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_flush_ms),
+     .dflt = "100", .min = 1, .max = 60000,
+     .desc = "A partly filled write buffer reaches the device after at most this long."},
+    {.name = "ssd-on-start", .type = CFG_ENUM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(ssd_on_start),
+     .dflt = "attach", .enums = ssd_start_enum,
+     .desc = "What start-up does with the segments a previous run left: attach (their current records "
+             "are keys again; damaged records are logged and skipped) or clear (logged)."},
     {.name = "mem-tier-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(mem_tier_size),
      .dflt = "0", .min = 0, .max = LLONG_MAX,
      .desc = "A heap tier of this many bytes, for tests (not counted in maxmemory); 0 = none."},

@@ -71,6 +71,16 @@ struct config {
     long long pmem_size;           /* immutable */
     long long pmem_on_start;       /* enum: clear; immutable */
     long long pmem_cascade_watermark; /* percent of the pool past which its coldest keys move to SSD */
+    char *ssd_path;                /* "" = no SSD tier; immutable (so are all ssd-*) */
+    long long ssd_size;
+    long long ssd_segment_size;
+    long long ssd_write_buffer;
+    long long ssd_io_threads;
+    long long ssd_compact_live_ratio; /* percent */
+    long long ssd_direct_io;       /* bool */
+    long long ssd_fsync;           /* bool */
+    long long ssd_flush_ms;
+    long long ssd_on_start;        /* enum: attach, clear */
     long long mem_tier_size;       /* heap tier for tests; 0 = none; immutable */
     long long mem_tier_indexed;    /* bool: the heap tier keeps its own index; immutable */
     long long mem_tier_read_delay_us; /* its reads complete this late (tests) */

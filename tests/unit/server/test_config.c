@@ -419,7 +419,7 @@ static void test_config_get_glob(void **state)
 
     memset(&g, 0, sizeof(g));
     config_get(&f->cfg, "*", got_cb, &g);
-    assert_int_equal(g.n, 43);
+    assert_int_equal(g.n, 53);
 
     memset(&g, 0, sizeof(g));
     config_get(&f->cfg, "po*", got_cb, &g);
@@ -677,7 +677,7 @@ static void test_help_table_shape(void **state)
             lines++;
         }
     }
-    assert_int_equal(lines, 2 + 43);
+    assert_int_equal(lines, 2 + 53);
     free(help);
 }
 
