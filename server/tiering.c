@@ -644,6 +644,44 @@ static int build_record(struct tiering *tg, const char *key, uint32_t klen, uint
     return ST_OK;
 }
 
+/* Clears ENTRY_F_MOVING on whatever entry key has now (the demoter's own
+ * flag: only one demotion of a key is in flight). Takes the shard lock. */
+static void moving_done(struct keyspace *ks, int db, const struct ks_key *k, int64_t now_ms)
+{
+    ks_lock(ks, k->shard);
+    struct entry **ref = ks_find_ref(ks, db, k, now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
+    if (ref)
+        (*ref)->flags &= (uint8_t)~ENTRY_F_MOVING;
+    ks_unlock(ks, k->shard);
+}
+
+/* Stores rec in the first tier with room: *slot and *hint say where. For an
+ * indexed tier the record first gets the access clock in its generation's
+ * high bits (no stub will keep it). */
+static int store_record(struct tiering *tg, int db, void *rec, size_t reclen, uint32_t gen, uint32_t access,
+                        int64_t expire_ms, int *slot, uint64_t *hint)
+{
+    int last = ST_EFULL, stamped = 0;
+    for (int i = 0; i < tg->n; i++) {
+        struct tier *t = tg->slot[i].t;
+        if (tg->slot[i].indexed != stamped) {
+            tier_rec_restamp(rec, tg->slot[i].indexed ? gen | (uint64_t)access << 32 : gen, expire_ms);
+            stamped = tg->slot[i].indexed;
+        }
+        int rc = tg->slot[i].indexed ? t->index->insert(t, db, rec, reclen, hint)
+                                     : t->ops->put(t, rec, reclen, hint, NULL);
+        if (rc == ST_OK) {
+            *slot = i;
+            return ST_OK;
+        }
+        atomic_fetch_add_explicit(&tg->slot[i].demote_failures, 1, memory_order_relaxed);
+        if (rc == ST_EIO)
+            log_warn("tier %s: write failed; demoting elsewhere", t->name);
+        last = rc == ST_EIO && last != ST_EFULL ? ST_EIO : (rc == ST_EFULL ? ST_EFULL : last);
+    }
+    return last;
+}
+
 int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int64_t now_ms, size_t *freed)
 {
     struct keyspace *ks = tg->srv->ks;
@@ -663,11 +701,17 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
         return ST_ENOENT;
     }
     struct entry *e = *ref;
+    if (e->flags & ENTRY_F_MOVING) { /* another worker is demoting it */
+        ks_unlock(ks, k.shard);
+        return ST_EAGAIN;
+    }
     rc = serial_encode(e, &ser, &serlen);
     uint64_t dirty = ks->shards[k.shard].dirty;
     int64_t expire_ms = entry_expire(e);
     uint8_t type = e->type;
     uint32_t access = e->access;
+    if (rc == ST_OK)
+        e->flags |= ENTRY_F_MOVING;
     ks_unlock(ks, k.shard);
     /* from here e may be gone: it is only compared as a pointer below */
     if (rc != ST_OK)
@@ -679,45 +723,27 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
                        ((1u << ENTRY_STUB_GEN_BITS) - 1) + 1;
     rc = build_record(tg, key, (uint32_t)klen, type, ser, serlen, gen, expire_ms, &rec, &reclen);
     free(ser);
-    if (rc != ST_OK)
-        return rc;
-
-    int slot = -1, last = ST_EFULL;
+    int slot = -1;
     uint64_t hint = 0;
-    int stamped = 0;
-    for (int i = 0; i < tg->n; i++) {
-        struct tier *t = tg->slot[i].t;
-        if (tg->slot[i].indexed && !stamped) {
-            /* no stub will keep the access clock: the record does */
-            tier_rec_restamp(rec, gen | (uint64_t)access << 32, expire_ms);
-            stamped = 1;
-        } else if (!tg->slot[i].indexed && stamped) {
-            tier_rec_restamp(rec, gen, expire_ms);
-            stamped = 0;
-        }
-        rc = tg->slot[i].indexed ? t->index->insert(t, db, rec, reclen, &hint)
-                                 : t->ops->put(t, rec, reclen, &hint, NULL);
-        if (rc == ST_OK) {
-            slot = i;
-            break;
-        }
-        atomic_fetch_add_explicit(&tg->slot[i].demote_failures, 1, memory_order_relaxed);
-        if (rc == ST_EIO)
-            log_warn("tier %s: write failed; demoting elsewhere", t->name);
-        last = rc == ST_EIO && last != ST_EFULL ? ST_EIO : (rc == ST_EFULL ? ST_EFULL : last);
-    }
+    if (rc == ST_OK)
+        rc = store_record(tg, db, rec, reclen, gen, access, expire_ms, &slot, &hint);
     free(rec);
-    if (slot < 0)
-        return last;
+    if (rc != ST_OK) {
+        moving_done(ks, db, &k, now_ms);
+        return rc;
+    }
     struct tier_slot *s = &tg->slot[slot];
     if (!s->indexed && hint >> ENTRY_STUB_HINT_BITS) { /* a location the stub cannot hold: keep the key hot */
         s->t->ops->del(s->t, key, klen, gen, hint);
+        moving_done(ks, db, &k, now_ms);
         return ST_ERANGE;
     }
 
     ks_lock(ks, k.shard);
     ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
     if (!ref || *ref != e || ks->shards[k.shard].dirty != dirty || e->type != type) {
+        if (ref)
+            (*ref)->flags &= (uint8_t)~ENTRY_F_MOVING;
         ks_unlock(ks, k.shard);
         if (s->indexed)
             s->t->index->remove(s->t, db, key, klen, hint);
@@ -738,6 +764,7 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
     }
     struct entry *stub = entry_create(key, (uint32_t)klen, type, ENC_TIER, ENTRY_STUB_VLEN, expire_ms);
     if (!stub) {
+        e->flags &= (uint8_t)~ENTRY_F_MOVING;
         ks_unlock(ks, k.shard);
         s->t->ops->del(s->t, key, klen, gen, hint);
         return ST_ENOMEM;
@@ -775,41 +802,49 @@ static int move_stub(struct tiering *tg, int db, const char *key, size_t klen, i
         return ST_ENOENT;
     }
     struct entry *stub = *ref;
+    if (stub->flags & ENTRY_F_MOVING) {
+        ks_unlock(ks, k.shard);
+        return ST_EAGAIN;
+    }
     struct entry_stub st;
     entry_stub_get(stub, &st);
     int64_t expire_ms = entry_expire(stub);
     uint32_t access = stub->access & KS_LRU_CLOCK_MAX;
-    ks_unlock(ks, k.shard);
-    if (st.tier >= tg->n)
-        return ST_ENOENT;
     int to = -1;
     for (int i = st.tier + 1; i < tg->n && to < 0; i++)
         if (tg->slot[i].indexed)
             to = i;
-    if (to < 0)
-        return ST_EFULL;
+    if (st.tier >= tg->n || to < 0) {
+        ks_unlock(ks, k.shard);
+        return st.tier >= tg->n ? ST_ENOENT : ST_EFULL;
+    }
+    stub->flags |= ENTRY_F_MOVING;
+    ks_unlock(ks, k.shard);
     struct tier_slot *from = &tg->slot[st.tier], *dst = &tg->slot[to];
     void *rec = NULL;
     size_t len = 0;
+    uint64_t loc = 0;
     int rc = from->t->ops->get(from->t, key, klen, st.gen, st.hint, &rec, &len, NULL);
-    if (rc != ST_OK)
-        return rc == ST_ENOENT ? ST_EAGAIN : rc;
+    if (rc != ST_OK) {
+        rc = rc == ST_ENOENT ? ST_EAGAIN : rc;
+        goto fail;
+    }
     struct tier_rec r;
     size_t used = 0;
     if (tier_rec_decode(rec, len, &r, &used) != ST_OK || used != len) {
-        free(rec);
-        return ST_ECORRUPT;
+        rc = ST_ECORRUPT;
+        goto fail;
     }
     /* what only the stub knew goes into the record, which no stub will
      * accompany: the expiry in force (EXPIRE, PERSIST on the cold key) and
      * the access clock */
     tier_rec_restamp(rec, (r.gen & 0xffffffffu) | (uint64_t)access << 32, expire_ms);
-    uint64_t loc = 0;
     rc = dst->t->index->insert(dst->t, db, rec, len, &loc);
     free(rec);
+    rec = NULL;
     if (rc != ST_OK) {
         atomic_fetch_add_explicit(&dst->demote_failures, 1, memory_order_relaxed);
-        return rc;
+        goto fail;
     }
     ks_lock(ks, k.shard);
     ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
@@ -818,6 +853,8 @@ static int move_stub(struct tiering *tg, int db, const char *key, size_t klen, i
         entry_stub_get(stub, &now);
     if (!ref || *ref != stub || now.gen != st.gen || now.hint != st.hint || now.tier != st.tier ||
         entry_expire(stub) != expire_ms) {
+        if (ref)
+            (*ref)->flags &= (uint8_t)~ENTRY_F_MOVING;
         ks_unlock(ks, k.shard);
         dst->t->index->remove(dst->t, db, key, klen, loc);
         atomic_fetch_add_explicit(&tg->demote_raced, 1, memory_order_relaxed);
@@ -832,6 +869,10 @@ static int move_stub(struct tiering *tg, int db, const char *key, size_t klen, i
     if (freed)
         *freed = before;
     return ST_OK;
+fail:
+    free(rec);
+    moving_done(ks, db, &k, now_ms);
+    return rc;
 }
 
 int tiering_demote_further(struct tiering *tg, int db, const char *key, size_t klen, int64_t now_ms, size_t *freed)
