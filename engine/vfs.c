@@ -14,9 +14,11 @@
 
 #include "engine/vfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +135,33 @@ static int posix_mkdir(const struct vfs *v, const char *dir, int mode)
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+static int posix_list(const struct vfs *v, const char *dir, int (*fn)(void *ud, const char *name), void *ud)
+{
+    (void)v;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int rc = 0;
+
+    if (!d)
+        return -errno;
+    for (;;) {
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            if (errno)
+                rc = -errno;
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        rc = fn(ud, de->d_name);
+        if (rc)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
 static const struct vfs_ops posix_ops = {
     .open = posix_open,
     .pread = posix_pread,
@@ -145,6 +174,7 @@ static const struct vfs_ops posix_ops = {
     .unlink = posix_unlink,
     .sync_dir = posix_sync_dir,
     .mkdir = posix_mkdir,
+    .list = posix_list,
 };
 
 static const struct vfs posix_vfs = { .ops = &posix_ops, .ud = NULL };

@@ -48,6 +48,11 @@ struct vfs_ops {
     int (*sync_dir)(const struct vfs *v, const char *dir);
     /* mkdir -p of one level: 0 also when it exists as a directory. */
     int (*mkdir)(const struct vfs *v, const char *dir, int mode);
+    /* Calls fn(ud, name) for each entry of dir but "." and ".." (name is
+     * only valid during the call) until fn returns non-zero, which is then
+     * returned; 0 at the end, or -errno. The order is unspecified. A vfs
+     * that keeps files of its own (a crash simulator) lists those. */
+    int (*list)(const struct vfs *v, const char *dir, int (*fn)(void *ud, const char *name), void *ud);
 };
 
 struct vfs {
