@@ -183,14 +183,16 @@ void ssd_fail(struct ssd *t, const char *what, int err)
         ssd_log(t, SSD_LOG_WARNING, "ssd: %s failed in %s (%s): the SSD tier stops taking records", what, t->dir,
                 strerror(err < 0 ? -err : err));
     /* wake anyone waiting for buffer room: they answer ST_EIO now */
+    pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
-        struct seg *s = __atomic_load_n(&t->segs[i], __ATOMIC_ACQUIRE);
+        struct seg *s = t->segs[i];
         if (s && s->state == SEG_OPEN) {
             pthread_mutex_lock(&s->lock);
             pthread_cond_broadcast(&s->cond);
             pthread_mutex_unlock(&s->lock);
         }
     }
+    pthread_mutex_unlock(&t->seg_mu);
 }
 
 int ssd_is_failed(struct ssd *t)

@@ -494,9 +494,10 @@ int ssd_attach(struct ssd *t, int attach)
     rc = scan_all(t, &c, 1, &damaged);
     if (rc != ST_OK)
         goto out;
-    qsort(c.notes, c.nnotes, sizeof(*c.notes), cmp_note);
-    if (c.nnotes)
+    if (c.nnotes) {
+        qsort(c.notes, c.nnotes, sizeof(*c.notes), cmp_note);
         __atomic_store_n(&t->remapped, 1, __ATOMIC_RELAXED);
+    }
     c.pass = 1;
     damaged = 0; /* the notes segments are read twice: count their damage once */
     rc = scan_all(t, &c, 1, &damaged);

@@ -548,11 +548,13 @@ struct cctx {
     size_t nswaps, swapcap;
 };
 
-/* Finds the index entry of (key, src, off): the database it is in, or -1.
- * With drop_expired, an expired record's entry is removed right there,
- * with a DEL note when one may be needed. */
-static int current_db(struct cctx *c, const struct tier_rec *r, uint64_t off, uint64_t *h_out, uint64_t *id_out,
-                      int expired)
+/* Finds the index entry of (key, src, off) -- in its framing database db0
+ * first, in the others only when a SWAPDB may have moved it -- and returns
+ * the database it is in, or -1. When the record has expired, its entry is
+ * removed right there instead (with a DEL note if one may be needed,
+ * invariant 5c) and -1 returned. */
+static int current_db(struct cctx *c, int db0, const struct tier_rec *r, uint64_t off, uint64_t *h_out,
+                      uint64_t *id_out, int expired)
 {
     struct ssd *t = c->t;
     uint64_t h = sidx_hash(t->idx, r->key, r->klen);
@@ -561,10 +563,11 @@ static int current_db(struct cctx *c, const struct tier_rec *r, uint64_t off, ui
 
     *h_out = h;
     *id_out = id;
-    for (unsigned d = 0; d < t->databases; d++) {
-        if (d > 0 && !remapped)
+    for (unsigned k = 0; k < t->databases; k++) {
+        int db = k == 0 ? db0 : (int)(k == (unsigned)db0 ? 0 : k);
+        if (k > 0 && !remapped)
             break;
-        struct sidx_stripe *st = sidx_lock(t->idx, (int)d, h, 0);
+        struct sidx_stripe *st = sidx_lock(t->idx, db, h, 0);
         if (!st)
             continue;
         uint64_t cand[SSD_MAX_CANDS];
@@ -579,13 +582,13 @@ static int current_db(struct cctx *c, const struct tier_rec *r, uint64_t off, ui
             __atomic_fetch_sub(&c->src->live, 1, __ATOMIC_RELAXED);
             ssd_count(&t->st.keys_expired, 1);
             if (c->t_kill != UINT64_MAX &&
-                ssd_append(t, SFMT_CLASS_NOTES, SFMT_DEL, (uint16_t)d, r->key, r->klen, NULL, &ns, &noff, &nseq) ==
+                ssd_append(t, SFMT_CLASS_NOTES, SFMT_DEL, (uint16_t)db, r->key, r->klen, NULL, &ns, &noff, &nseq) ==
                     ST_OK)
                 c->notes_written = 1;
         }
         sidx_unlock(st);
         if (found)
-            return expired ? -1 : (int)d;
+            return expired ? -1 : db;
     }
     return -1;
 }
@@ -603,7 +606,9 @@ static int compact_put(void *ud, struct seg *s, uint64_t off, const struct sfmt_
     if (e->kind != SFMT_PUT || sfmt_put_check(e, &r) != ST_OK)
         return 0; /* not a record (a note in a PUT segment cannot be written) */
     int expired = r.expire_ms >= 0 && r.expire_ms <= c->now;
-    db = current_db(c, &r, off, &h, &id, expired);
+    if (e->db >= c->t->databases)
+        return 0;
+    db = current_db(c, e->db, &r, off, &h, &id, expired);
     if (db < 0)
         return 0;
     struct move m = {.db = db, .h = h, .old_id = id};

@@ -529,10 +529,12 @@ void ssd_flush_timed(struct ssd *t, int force)
 
 int ssd_flush_all(struct ssd *t, int sync)
 {
-    struct seg *list[SIDX_SLOTS];
+    struct seg **list = malloc(SIDX_SLOTS * sizeof(*list));
     size_t n = 0;
     int rc = ST_OK;
 
+    if (!list)
+        return ST_ENOMEM;
     ssd_flush_timed(t, 1);
     pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
@@ -566,6 +568,7 @@ int ssd_flush_all(struct ssd *t, int sync)
         }
         ssd_seg_put(s);
     }
+    free(list);
     if (ssd_is_failed(t))
         rc = ST_EIO;
     return rc;

@@ -850,13 +850,13 @@ static void test_ssd_compaction_moves_live_records_and_frees_space(void **state)
     const uint64_t n = 6000;
     uint64_t *locs = calloc(n, sizeof(uint64_t));
     for (uint64_t i = 0; i < n; i++)
-        locs[i] = ins_ok(t, 0, kname(k, "c", i), i, 1000, -1);
+        locs[i] = ins_ok(t, (int)(i % 4), kname(k, "c", i), i, 1000, -1); /* every database */
     assert_int_equal(ssd_sync(t), ST_OK);
     struct ssd_stats s0 = stats(t);
     assert_true(s0.segments >= 6);
     for (uint64_t i = 0; i < n; i++)
         if (i % 5)
-            assert_int_equal(t->index->remove(t, 0, kname(k, "c", i), strlen(k), locs[i]), ST_OK);
+            assert_int_equal(t->index->remove(t, (int)(i % 4), kname(k, "c", i), strlen(k), locs[i]), ST_OK);
     maintain_until_quiet(t, 20);
     struct ssd_stats s = stats(t);
     print_message("ssd: compaction: %llu segments compacted, %llu records moved, used %llu -> %llu bytes\n",
@@ -867,22 +867,22 @@ static void test_ssd_compaction_moves_live_records_and_frees_space(void **state)
     assert_true(s.used_bytes < s0.used_bytes / 2);
     assert_true(s.live_bytes <= s.used_bytes);
     for (uint64_t i = 0; i < n; i += 5) {
-        uint64_t loc = expect_rec(t, 0, kname(k, "c", i), i, 1000, -1);
+        uint64_t loc = expect_rec(t, (int)(i % 4), kname(k, "c", i), i, 1000, -1);
         if (loc != locs[i]) {
-            assert_false(t->index->current(t, 0, k, strlen(k), locs[i]));
-            assert_int_equal(fetch_at_rc(t, 0, locs[i]), ST_ENOENT);
+            assert_false(t->index->current(t, (int)(i % 4), k, strlen(k), locs[i]));
+            assert_int_equal(fetch_at_rc(t, (int)(i % 4), locs[i]), ST_ENOENT);
         }
     }
     for (uint64_t i = 1; i < n; i += 5)
-        assert_int_equal(fetch_rc(t, 0, kname(k, "c", i), NULL, NULL, NULL), ST_ENOENT);
+        assert_int_equal(fetch_rc(t, (int)(i % 4), kname(k, "c", i), NULL, NULL, NULL), ST_ENOENT);
     assert_int_equal(ld(&f->vfs.misaligned), 0);
     fx_reopen(f);
     t = f->t;
     for (uint64_t i = 0; i < n; i++) {
         if (i % 5 == 0)
-            expect_rec(t, 0, kname(k, "c", i), i, 1000, -1);
+            expect_rec(t, (int)(i % 4), kname(k, "c", i), i, 1000, -1);
         else
-            assert_int_equal(fetch_rc(t, 0, kname(k, "c", i), NULL, NULL, NULL), ST_ENOENT);
+            assert_int_equal(fetch_rc(t, (int)(i % 4), kname(k, "c", i), NULL, NULL, NULL), ST_ENOENT);
     }
     free(locs);
     fx_free(f);
