@@ -927,7 +927,7 @@ static int ssd_index_iterate(struct tier *tt, int (*fn)(void *ud, int db, const 
     pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
         struct seg *s = t->segs[i];
-        if (s && s->cls != SFMT_CLASS_NOTES && s->state != SEG_DROPPING && ssd_seg_get(s))
+        if (s && s->cls != SFMT_CLASS_NOTES && ssd_seg_get_locked(s))
             list[n++] = s;
     }
     pthread_mutex_unlock(&t->seg_mu);

@@ -136,6 +136,15 @@ int ssd_make_room(struct ssd *t)
     int done = 0;
 
     pthread_mutex_lock(&t->seg_mu);
+    for (unsigned i = 0; i < SIDX_SLOTS; i++) {
+        if (t->segs[i] && t->segs[i]->unlink_pending) {
+            /* bytes are on their way back once the notes are written
+             * (invariant 11): evicting more now would lose keys for nothing */
+            pthread_mutex_unlock(&t->seg_mu);
+            ssd_maint_wake(t);
+            return 0;
+        }
+    }
     for (unsigned i = 0; i < SIDX_SLOTS && !done; i++) {
         struct seg *s = t->segs[i];
         if (s && sealed_put(s) && (__atomic_load_n(&s->live, __ATOMIC_RELAXED) == 0 || all_expired(s, now))) {
@@ -751,7 +760,7 @@ static size_t pick(struct ssd *t, struct seg **out, size_t max)
     qsort(cands, n, sizeof(*cands), cmp_cand);
     for (size_t i = 0; i < n && k < max; i++) {
         struct seg *s = cands[i].s;
-        if (s->state == SEG_SEALED && ssd_seg_get(s)) {
+        if (s->state == SEG_SEALED && ssd_seg_get_locked(s)) {
             __atomic_store_n(&s->state, SEG_COMPACTING, __ATOMIC_SEQ_CST);
             out[k++] = s;
         }
@@ -818,10 +827,13 @@ static int round_locked(struct ssd *t)
         pthread_mutex_lock(&t->seg_mu);
         int ev = evict_oldest_locked(t);
         pthread_mutex_unlock(&t->seg_mu);
+        if (ev && __atomic_load_n(&t->used, __ATOMIC_RELAXED) >= used)
+            ssd_notes_flush(t); /* its file may wait for notes */
         if (!ev || __atomic_load_n(&t->used, __ATOMIC_RELAXED) >= used)
             break;
     }
     drop_pass(t);
+    ssd_notes_flush(t); /* files waiting for notes (invariant 11) go now */
     ssd_reclaim(t);
     return rc;
 }

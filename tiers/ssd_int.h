@@ -32,6 +32,7 @@ struct sbuf {
     size_t len;          /* bytes in use from base */
     size_t wlen;         /* bytes written: len rounded up to 4096 (set at submit) */
     int final;           /* the segment's last buffer: sync, then sealed */
+    uint64_t min_seq;    /* lowest seq appended into it (not its copied tail), or UINT64_MAX */
     struct sbuf *next;   /* the write queue */
 };
 
@@ -59,6 +60,8 @@ struct seg {
     int state;           /* changed under t->seg_mu; read with atomic loads */
     uint64_t refs;       /* atomic: 1 for the table while not dropping, + readers (invariant 9) */
     int released;        /* t->seg_mu: file closed and unlinked */
+    int unlink_pending;  /* t->seg_mu: no reference left, the unlink waits for notes (invariant 11) */
+    uint64_t drop_seq;   /* t->seg_mu: t->seq when it was dropped */
     int walked;          /* t->seg_mu: the index holds no entry of the slot */
     int unlink_synced;   /* t->seg_mu: a directory sync followed the unlink */
 
@@ -216,6 +219,9 @@ void ssd_rd_run(struct ssd *t, struct rd *rd);
  * dropping (nothing taken). put may release the file (close, unlink). */
 int ssd_seg_get(struct seg *s);
 void ssd_seg_put(struct seg *s);
+/* The same with t->seg_mu held (the state cannot turn dropping meanwhile,
+ * so it never has to back off and release). */
+int ssd_seg_get_locked(struct seg *s);
 /* The segment in slot, with a reference, if its low seq bits are seqlo
  * (mask: how many bits to compare) and it is not dropping; else NULL. */
 struct seg *ssd_seg_lookup(struct ssd *t, unsigned slot, uint64_t seqlo, unsigned bits);
@@ -223,6 +229,15 @@ struct seg *ssd_seg_lookup(struct ssd *t, unsigned slot, uint64_t seqlo, unsigne
 /* A new segment struct in a free slot (t->seg_mu held by the caller),
  * state st, file not created yet; NULL when no slot is free or ENOMEM. */
 struct seg *ssd_seg_new_locked(struct ssd *t, unsigned cls, int st, uint64_t limit);
+/* Unlinks the files of dropped segments whose wait for notes is over
+ * (invariant 11). Any thread holding no tier lock. */
+void ssd_unlink_pending(struct ssd *t);
+/* Lowest seq of a note appended but not yet on the device (UINT64_MAX:
+ * none). seg_mu held by the caller when have_seg_mu. */
+uint64_t ssd_notes_pending_min(struct ssd *t, int have_seg_mu);
+/* Writes the notes class's buffer and waits until every notes segment's
+ * queue is empty (maintenance, flush_all; no lock held). */
+void ssd_notes_flush(struct ssd *t);
 /* Frees a segment struct (its slot must be cleared already). */
 void ssd_seg_free(struct seg *s);
 /* Marks s dropping (t->seg_mu held), dropping the table's reference. The

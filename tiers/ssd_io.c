@@ -38,7 +38,8 @@
  *     plus 1 per reader or job. ssd_seg_get never revives 0 and backs off a
  *     dropping segment; the last put closes and unlinks the file. The
  *     struct itself stays until maintenance has walked the index (no entry
- *     names the slot) and synced the directory after the unlink.
+ *     names the slot) and synced the directory after the unlink. The unlink
+ *     itself may wait for notes (invariant 11, tiers/ssd.c).
  *
  * Threads: appends on the inserting thread (under the key's stripe lock and
  * the class lock); writes and queued reads on the I/O threads; timed
@@ -77,14 +78,22 @@ int ssd_seg_get(struct seg *s)
     return 1;
 }
 
+int ssd_seg_get_locked(struct seg *s)
+{
+    if (s->state == SEG_DROPPING)
+        return 0;
+    __atomic_fetch_add(&s->refs, 1, __ATOMIC_SEQ_CST); /* the table's reference is still there */
+    return 1;
+}
+
 void ssd_seg_put(struct seg *s)
 {
     if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_SEQ_CST) == 0)
         seg_release(s, 0);
 }
 
-/* The last reference went: close and unlink the file, give back its bytes. */
-static void seg_release(struct seg *s, int have_seg_mu)
+/* Closes and unlinks the file of s, gives back its bytes. seg_mu held. */
+static void seg_unlink_locked(struct seg *s)
 {
     struct ssd *t = s->t;
     char *path = ssd_seg_path(t, s->seq);
@@ -102,12 +111,67 @@ static void seg_release(struct seg *s, int have_seg_mu)
     }
     __atomic_fetch_sub(&t->used, s->acct, __ATOMIC_RELAXED);
     s->acct = 0;
+    s->released = 1;
+    s->unlink_pending = 0;
+}
+
+/* The last reference went (invariant 9): the file goes now, unless a note
+ * appended before the drop is not on the device yet (invariant 11). */
+static void seg_release(struct seg *s, int have_seg_mu)
+{
+    struct ssd *t = s->t;
+
     if (!have_seg_mu)
         pthread_mutex_lock(&t->seg_mu);
-    s->released = 1;
+    if (!s->released) {
+        if (!ssd_is_failed(t) && ssd_notes_pending_min(t, 1) > s->drop_seq)
+            seg_unlink_locked(s);
+        else
+            s->unlink_pending = 1;
+    }
     if (!have_seg_mu)
         pthread_mutex_unlock(&t->seg_mu);
     ssd_maint_wake(t);
+}
+
+uint64_t ssd_notes_pending_min(struct ssd *t, int have_seg_mu)
+{
+    uint64_t m = UINT64_MAX;
+
+    if (!have_seg_mu)
+        pthread_mutex_lock(&t->seg_mu);
+    for (unsigned i = 0; i < SIDX_SLOTS; i++) {
+        struct seg *s = t->segs[i];
+        if (!s || s->cls != SFMT_CLASS_NOTES || (s->state != SEG_OPEN && s->state != SEG_SEALED))
+            continue;
+        pthread_mutex_lock(&s->lock);
+        if (s->act && s->act->min_seq < m)
+            m = s->act->min_seq;
+        for (struct sbuf *b = s->wq; b; b = b->next)
+            if (b->min_seq < m)
+                m = b->min_seq;
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (!have_seg_mu)
+        pthread_mutex_unlock(&t->seg_mu);
+    return m;
+}
+
+void ssd_unlink_pending(struct ssd *t)
+{
+    pthread_mutex_lock(&t->seg_mu);
+    uint64_t m = UINT64_MAX;
+    int any = 0;
+    for (unsigned i = 0; i < SIDX_SLOTS && !any && !ssd_is_failed(t); i++)
+        any = t->segs[i] && t->segs[i]->unlink_pending;
+    if (any)
+        m = ssd_notes_pending_min(t, 1);
+    for (unsigned i = 0; i < SIDX_SLOTS && any; i++) {
+        struct seg *s = t->segs[i];
+        if (s && s->unlink_pending && m > s->drop_seq)
+            seg_unlink_locked(s);
+    }
+    pthread_mutex_unlock(&t->seg_mu);
 }
 
 struct seg *ssd_seg_lookup(struct ssd *t, unsigned slot, uint64_t seqlo, unsigned bits)
@@ -119,7 +183,7 @@ struct seg *ssd_seg_lookup(struct ssd *t, unsigned slot, uint64_t seqlo, unsigne
         return NULL;
     pthread_mutex_lock(&t->seg_mu);
     s = t->segs[slot];
-    if (s && (s->seq & mask) == (seqlo & mask) && ssd_seg_get(s)) {
+    if (s && (s->seq & mask) == (seqlo & mask) && ssd_seg_get_locked(s)) {
         pthread_mutex_unlock(&t->seg_mu);
         return s;
     }
@@ -180,6 +244,7 @@ void ssd_seg_drop_locked(struct seg *s)
 {
     if (s->state == SEG_DROPPING)
         return;
+    s->drop_seq = __atomic_load_n(&s->t->seq, __ATOMIC_SEQ_CST);
     __atomic_store_n(&s->state, SEG_DROPPING, __ATOMIC_SEQ_CST);
     if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_SEQ_CST) == 0)
         seg_release(s, 1);
@@ -227,6 +292,7 @@ static struct sbuf *buf_new(struct ssd *t, size_t cap)
     }
     b->data = p;
     b->cap = cap;
+    b->min_seq = UINT64_MAX;
     ssd_count(&t->st.buffer_bytes, cap);
     return b;
 }
@@ -260,12 +326,14 @@ static void kick_locked(struct ssd *t, struct seg *s)
     if (s->writing || s->wfailed || !s->wq || ssd_is_failed(t))
         return;
     j = calloc(1, sizeof(*j));
-    if (!j || !ssd_seg_get(s)) {
-        free(j);
+    if (!j) {
         ssd_log(t, SSD_LOG_WARNING, "ssd: cannot schedule a write of segment %016llx (out of memory); retried "
                 "with its next buffer", (unsigned long long)s->seq);
         return;
     }
+    /* an open (or sealing) segment is never dropping: the table's reference
+     * is there, a plain increment is a valid get (invariant 9) */
+    __atomic_fetch_add(&s->refs, 1, __ATOMIC_SEQ_CST);
     j->seg = s;
     s->writing = 1;
     queue_job(t, j);
@@ -452,6 +520,8 @@ int ssd_append(struct ssd *t, unsigned cls, uint8_t kind, uint16_t db, const voi
 
         sfmt_ent_encode(b->data + (off - b->base), kind, db, seq, (uint32_t)s->seq, payload, plen);
         b->len += elen;
+        if (seq < b->min_seq)
+            b->min_seq = seq;
         s->fill += elen;
         s->ent_bytes += elen;
         if (seq < s->min_seq)
@@ -539,7 +609,7 @@ int ssd_flush_all(struct ssd *t, int sync)
     pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
         struct seg *s = t->segs[i];
-        if (s && s->state != SEG_DROPPING && ssd_seg_get(s))
+        if (s && ssd_seg_get_locked(s))
             list[n++] = s;
     }
     pthread_mutex_unlock(&t->seg_mu);
@@ -569,9 +639,45 @@ int ssd_flush_all(struct ssd *t, int sync)
         ssd_seg_put(s);
     }
     free(list);
+    ssd_unlink_pending(t);
     if (ssd_is_failed(t))
         rc = ST_EIO;
     return rc;
+}
+
+void ssd_notes_flush(struct ssd *t)
+{
+    struct ssd_cls *c = &t->cls[SFMT_CLASS_NOTES];
+
+    pthread_mutex_lock(&c->mu);
+    if (c->seg) {
+        pthread_mutex_lock(&c->seg->lock);
+        if (c->seg->act && c->seg->dirty_ns)
+            (void)submit_locked(t, c->seg, 0, 0);
+        pthread_mutex_unlock(&c->seg->lock);
+    }
+    pthread_mutex_unlock(&c->mu);
+    for (;;) {
+        struct seg *w = NULL;
+        pthread_mutex_lock(&t->seg_mu);
+        for (unsigned i = 0; i < SIDX_SLOTS && !w; i++) {
+            struct seg *s = t->segs[i];
+            if (s && s->cls == SFMT_CLASS_NOTES && s->wq && !s->wfailed && ssd_seg_get_locked(s))
+                w = s;
+        }
+        pthread_mutex_unlock(&t->seg_mu);
+        if (!w || ssd_is_failed(t)) {
+            if (w)
+                ssd_seg_put(w);
+            break;
+        }
+        pthread_mutex_lock(&w->lock);
+        while (w->wq && !w->wfailed && !ssd_is_failed(t))
+            pthread_cond_wait(&w->cond, &w->lock);
+        pthread_mutex_unlock(&w->lock);
+        ssd_seg_put(w);
+    }
+    ssd_unlink_pending(t);
 }
 
 /* ---- the I/O threads ---------------------------------------------------- */
@@ -630,6 +736,8 @@ static void write_seg(struct ssd *t, struct seg *s)
                 __atomic_store_n(&s->state, SEG_SEALED, __ATOMIC_SEQ_CST);
             pthread_mutex_unlock(&t->seg_mu);
         }
+        if (s->cls == SFMT_CLASS_NOTES)
+            ssd_unlink_pending(t); /* notes on the device: files waiting for them may go */
     }
 }
 
