@@ -85,6 +85,14 @@
  *     nothing live or all expired, else evicts the oldest sealed PUT
  *     segment, else answers ST_EFULL; maintenance keeps min(2 segments, a
  *     quarter of the tier) free ahead of the inserts.
+ * 11. A dropped segment's file is unlinked only once every note appended
+ *     before the drop is on the device (written; synced with fsync): a dead
+ *     record in it may have been killed by such a note, and with the record
+ *     gone and the note lost in a crash, an older version of the key would
+ *     win at attach. Until then the file waits (unlink_pending); the write of
+ *     the notes buffer, ssd_sync and every maintenance round let it go. The
+ *     insert path evicts nothing more while a file waits (its bytes are on
+ *     their way back). In the failed state no file is unlinked.
  *
  * Threads and locks. Any operation from any thread. I/O threads (io_threads)
  * write buffers and run queued reads; one maintenance thread (unless
