@@ -1317,7 +1317,7 @@ static void ssd_free(struct ssd *t)
 {
     for (unsigned i = 0; i < SIDX_SLOTS; i++)
         if (t->segs[i])
-            ssd_seg_free(t->segs[i]);
+            ssd_seg_destroy(t->segs[i]);
     sidx_destroy(&t->idx);
     for (unsigned i = 0; i < SFMT_NCLASSES; i++)
         pthread_mutex_destroy(&t->cls[i].mu);

@@ -347,7 +347,7 @@ static int attach_seg(struct ssd *t, const char *name, uint64_t seq)
         return ST_OK;
     }
     pthread_mutex_lock(&t->seg_mu);
-    s = ssd_seg_new_locked(t, h.cls, SEG_SEALED, h.segment_size);
+    s = ssd_seg_create_locked(t, h.cls, SEG_SEALED, h.segment_size);
     pthread_mutex_unlock(&t->seg_mu);
     if (!s) {
         vfs_close(t->vfs, tmp.fd);

@@ -51,36 +51,71 @@
 
 /* ---- note neededness (invariant 6) ------------------------------------- */
 
-/* Lowest first seq of (a) PUT segments holding dead records, (b) any
- * segment, skipping skip. UINT64_MAX when there is none. */
-static void need_bounds(struct ssd *t, const struct seg *skip, uint64_t *t_kill, uint64_t *t_all)
-{
-    uint64_t k = UINT64_MAX, a = UINT64_MAX;
+/* The bounds of invariant 6, in one walk of the slot table: the lowest
+ * first seq of a PUT segment holding dead records (kill), and the lowest
+ * first seq of any segment with the one it belongs to and the second
+ * lowest (so the bound "of every segment but X" costs nothing more). A
+ * segment counts until its unlink was followed by a directory sync.
+ * UINT64_MAX when there is none. */
+struct bounds {
+    uint64_t kill;
+    uint64_t all1, all2;
+    const struct seg *all1_seg;
+};
 
+static void need_bounds(struct ssd *t, struct bounds *b)
+{
+    b->kill = b->all1 = b->all2 = UINT64_MAX;
+    b->all1_seg = NULL;
     pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
         struct seg *s = t->segs[i];
-        if (!s || s == skip || (s->released && s->unlink_synced))
+        if (!s || (s->released && s->unlink_synced))
             continue;
         pthread_mutex_lock(&s->lock);
         uint64_t mn = s->min_seq, total = s->total;
         pthread_mutex_unlock(&s->lock);
-        if (mn < a)
-            a = mn;
-        if (s->cls != SFMT_CLASS_NOTES && total > __atomic_load_n(&s->live, __ATOMIC_RELAXED) && mn < k)
+        if (mn < b->all1) {
+            b->all2 = b->all1;
+            b->all1 = mn;
+            b->all1_seg = s;
+        } else if (mn < b->all2) {
+            b->all2 = mn;
+        }
+        if (s->cls != SFMT_CLASS_NOTES && total > __atomic_load_n(&s->live, __ATOMIC_RELAXED) && mn < b->kill)
+            b->kill = mn;
+    }
+    pthread_mutex_unlock(&t->seg_mu);
+}
+
+/* The lowest first seq of every segment but skip. */
+static uint64_t all_but(const struct bounds *b, const struct seg *skip)
+{
+    return skip && skip == b->all1_seg ? b->all2 : b->all1;
+}
+
+/* The lowest first seq of a PUT segment with dead records, but skip. A
+ * notes segment never counts there, so only a PUT skip can change it:
+ * then walk again. */
+static uint64_t kill_but(struct ssd *t, const struct bounds *b, const struct seg *skip)
+{
+    uint64_t k = UINT64_MAX;
+
+    if (!skip || skip->cls == SFMT_CLASS_NOTES)
+        return b->kill;
+    pthread_mutex_lock(&t->seg_mu);
+    for (unsigned i = 0; i < SIDX_SLOTS; i++) {
+        struct seg *s = t->segs[i];
+        if (!s || s == skip || s->cls == SFMT_CLASS_NOTES || (s->released && s->unlink_synced))
+            continue;
+        pthread_mutex_lock(&s->lock);
+        uint64_t mn = s->min_seq, total = s->total;
+        pthread_mutex_unlock(&s->lock);
+        if (total > __atomic_load_n(&s->live, __ATOMIC_RELAXED) && mn < k)
             k = mn;
     }
     pthread_mutex_unlock(&t->seg_mu);
-    *t_kill = k;
-    *t_all = a;
-}
-
-int ssd_note_needed(struct ssd *t, uint8_t kind, uint64_t seq, const struct seg *skip)
-{
-    uint64_t k, a;
-
-    need_bounds(t, skip, &k, &a);
-    return kind == SFMT_SWAPDB ? a < seq : k < seq;
+    return k;
 }
 
 /* ---- drops, eviction, reclaim ------------------------------------------ */
@@ -165,25 +200,28 @@ int ssd_make_room(struct ssd *t)
 static void drop_pass(struct ssd *t)
 {
     int64_t now = ssd_now_ms(t);
-    uint64_t k, a;
+    struct bounds b;
+    int notes = 0;
 
     pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
         struct seg *s = t->segs[i];
         if (s && sealed_put(s) && (__atomic_load_n(&s->live, __ATOMIC_RELAXED) == 0 || all_expired(s, now)))
             drop_counted_locked(t, s, now);
+        notes += s && s->cls == SFMT_CLASS_NOTES && s->state == SEG_SEALED;
     }
     pthread_mutex_unlock(&t->seg_mu);
+    if (!notes)
+        return;
+    need_bounds(t, &b);
+    pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
-        struct seg *s = __atomic_load_n(&t->segs[i], __ATOMIC_ACQUIRE);
-        if (!s || s->cls != SFMT_CLASS_NOTES || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SEG_SEALED)
-            continue;
-        need_bounds(t, s, &k, &a);
-        pthread_mutex_lock(&t->seg_mu);
-        if (t->segs[i] == s && s->state == SEG_SEALED && s->max_kill_seq <= k && s->max_swap_seq <= a)
+        struct seg *s = t->segs[i];
+        if (s && s->cls == SFMT_CLASS_NOTES && s->state == SEG_SEALED && s->max_kill_seq <= b.kill &&
+            s->max_swap_seq <= all_but(&b, s))
             ssd_seg_drop_locked(s);
-        pthread_mutex_unlock(&t->seg_mu);
     }
+    pthread_mutex_unlock(&t->seg_mu);
 }
 
 static int walk_dropping(void *ud, int db, uint64_t ent)
@@ -246,7 +284,7 @@ void ssd_reclaim(struct ssd *t)
             pthread_mutex_unlock(&t->seg_mu);
             pthread_mutex_unlock(&t->free_mu);
             for (size_t j = 0; j < k; j++)
-                ssd_seg_free(gone[j]);
+                ssd_seg_destroy(gone[j]);
         }
         free(gone);
     }
@@ -408,7 +446,7 @@ static int cw_open(struct cw *w)
     if (!reserve_out(t, SFMT_HDR_SIZE))
         return w->err = ST_EFULL;
     pthread_mutex_lock(&t->seg_mu);
-    s = ssd_seg_new_locked(t, w->cls, SEG_OUTPUT, t->seg_size);
+    s = ssd_seg_create_locked(t, w->cls, SEG_OUTPUT, t->seg_size);
     pthread_mutex_unlock(&t->seg_mu);
     if (!s) {
         __atomic_fetch_sub(&t->used, SFMT_HDR_SIZE, __ATOMIC_RELAXED);
@@ -668,8 +706,11 @@ static int compact_seg(struct ssd *t, struct seg *src, struct cw *w)
     uint64_t damaged = 0, end;
     int rc;
 
+    struct bounds b;
     w->src = src;
-    need_bounds(t, src, &c.t_kill, &c.t_all);
+    need_bounds(t, &b);
+    c.t_kill = kill_but(t, &b, src);
+    c.t_all = all_but(&b, src);
     pthread_mutex_lock(&src->lock);
     end = src->dev_end;
     pthread_mutex_unlock(&src->lock);
@@ -728,12 +769,14 @@ static size_t pick(struct ssd *t, struct seg **out, size_t max)
 {
     struct cand *cands = calloc(SIDX_SLOTS, sizeof(*cands));
     size_t n = 0, k = 0;
-    uint64_t notes_bytes = 0, t_kill, t_all;
+    uint64_t notes_bytes = 0, t_kill;
     struct seg *pin = NULL;
+    struct bounds b;
 
     if (!cands)
         return 0;
-    need_bounds(t, NULL, &t_kill, &t_all);
+    need_bounds(t, &b);
+    t_kill = b.kill;
     pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
         struct seg *s = t->segs[i];
@@ -775,6 +818,16 @@ static uint64_t room_target(const struct ssd *t)
 {
     uint64_t usable = t->size - t->reserve, want = 2 * t->seg_size;
     return want > usable / 4 ? usable / 4 : want;
+}
+
+static int unlink_waits(struct ssd *t)
+{
+    int any = 0;
+    pthread_mutex_lock(&t->seg_mu);
+    for (unsigned i = 0; i < SIDX_SLOTS && !any; i++)
+        any = t->segs[i] && t->segs[i]->unlink_pending;
+    pthread_mutex_unlock(&t->seg_mu);
+    return any;
 }
 
 static int round_locked(struct ssd *t)
@@ -827,13 +880,14 @@ static int round_locked(struct ssd *t)
         pthread_mutex_lock(&t->seg_mu);
         int ev = evict_oldest_locked(t);
         pthread_mutex_unlock(&t->seg_mu);
-        if (ev && __atomic_load_n(&t->used, __ATOMIC_RELAXED) >= used)
-            ssd_notes_flush(t); /* its file may wait for notes */
+        if (ev && __atomic_load_n(&t->used, __ATOMIC_RELAXED) >= used && unlink_waits(t))
+            ssd_notes_flush(t); /* its file waits for notes */
         if (!ev || __atomic_load_n(&t->used, __ATOMIC_RELAXED) >= used)
             break;
     }
     drop_pass(t);
-    ssd_notes_flush(t); /* files waiting for notes (invariant 11) go now */
+    if (unlink_waits(t))
+        ssd_notes_flush(t); /* files waiting for notes (invariant 11) go now */
     ssd_reclaim(t);
     return rc;
 }

@@ -228,7 +228,7 @@ struct seg *ssd_seg_lookup(struct ssd *t, unsigned slot, uint64_t seqlo, unsigne
 
 /* A new segment struct in a free slot (t->seg_mu held by the caller),
  * state st, file not created yet; NULL when no slot is free or ENOMEM. */
-struct seg *ssd_seg_new_locked(struct ssd *t, unsigned cls, int st, uint64_t limit);
+struct seg *ssd_seg_create_locked(struct ssd *t, unsigned cls, int st, uint64_t limit);
 /* Unlinks the files of dropped segments whose wait for notes is over
  * (invariant 11). Any thread holding no tier lock. */
 void ssd_unlink_pending(struct ssd *t);
@@ -239,7 +239,7 @@ uint64_t ssd_notes_pending_min(struct ssd *t, int have_seg_mu);
  * queue is empty (maintenance, flush_all; no lock held). */
 void ssd_notes_flush(struct ssd *t);
 /* Frees a segment struct (its slot must be cleared already). */
-void ssd_seg_free(struct seg *s);
+void ssd_seg_destroy(struct seg *s);
 /* Marks s dropping (t->seg_mu held), dropping the table's reference. The
  * file goes when the last reader is done; the slot once walked. */
 void ssd_seg_drop_locked(struct seg *s);
@@ -301,9 +301,6 @@ void ssd_maint_wake(struct ssd *t);
  * oldest sealed PUT segment (the insert path, when full). Caller holds no
  * seg_mu. 1 if that gave bytes back at once (no read held the file). */
 int ssd_make_room(struct ssd *t);
-/* Whether a note of kind with seq must be kept (invariant 6), ignoring
- * segment skip (the one being compacted). */
-int ssd_note_needed(struct ssd *t, uint8_t kind, uint64_t seq, const struct seg *skip);
 /* The index walk that removes every entry of dropping, unwalked slots;
  * then frees slots whose file is gone. */
 void ssd_reclaim(struct ssd *t);

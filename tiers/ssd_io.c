@@ -191,7 +191,7 @@ struct seg *ssd_seg_lookup(struct ssd *t, unsigned slot, uint64_t seqlo, unsigne
     return NULL;
 }
 
-struct seg *ssd_seg_new_locked(struct ssd *t, unsigned cls, int st, uint64_t limit)
+struct seg *ssd_seg_create_locked(struct ssd *t, unsigned cls, int st, uint64_t limit)
 {
     unsigned slot;
     struct seg *s;
@@ -220,20 +220,20 @@ struct seg *ssd_seg_new_locked(struct ssd *t, unsigned cls, int st, uint64_t lim
     return s;
 }
 
-static void buf_free(struct ssd *t, struct sbuf *b);
+static void buf_destroy(struct ssd *t, struct sbuf *b);
 
-void ssd_seg_free(struct seg *s)
+void ssd_seg_destroy(struct seg *s)
 {
     struct ssd *t = s->t;
 
     if (s->fd >= 0)
         vfs_close(t->vfs, s->fd);
     if (s->act)
-        buf_free(t, s->act);
+        buf_destroy(t, s->act);
     while (s->wq) {
         struct sbuf *b = s->wq;
         s->wq = b->next;
-        buf_free(t, b);
+        buf_destroy(t, b);
     }
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
@@ -279,7 +279,7 @@ int ssd_seg_open_file(struct ssd *t, struct seg *s, int create)
 
 /* ---- buffers ------------------------------------------------------------ */
 
-static struct sbuf *buf_new(struct ssd *t, size_t cap)
+static struct sbuf *buf_create(struct ssd *t, size_t cap)
 {
     struct sbuf *b = calloc(1, sizeof(*b));
     void *p = NULL;
@@ -297,7 +297,7 @@ static struct sbuf *buf_new(struct ssd *t, size_t cap)
     return b;
 }
 
-static void buf_free(struct ssd *t, struct sbuf *b)
+static void buf_destroy(struct ssd *t, struct sbuf *b)
 {
     __atomic_fetch_sub(&t->st.buffer_bytes, b->cap, __ATOMIC_RELAXED);
     free(b->data);
@@ -355,7 +355,7 @@ static int submit_locked(struct ssd *t, struct seg *s, int final, size_t next)
         size_t cap = t->wbuf;
         if (tail + next > cap)
             cap = (size_t)ROUNDUP(tail + next);
-        nb = buf_new(t, cap);
+        nb = buf_create(t, cap);
         if (!nb)
             return ST_ENOMEM;
         nb->base = b->base + (b->len - tail);
@@ -423,16 +423,16 @@ static int open_class_seg(struct ssd *t, struct ssd_cls *c, unsigned cls, size_t
         cap = (size_t)ROUNDUP(SFMT_HDR_SIZE + elen);
     if (!reserve(t, SFMT_HDR_SIZE, limit))
         return ST_EFULL;
-    b = buf_new(t, cap);
+    b = buf_create(t, cap);
     if (!b) {
         __atomic_fetch_sub(&t->used, SFMT_HDR_SIZE, __ATOMIC_RELAXED);
         return ST_ENOMEM;
     }
     pthread_mutex_lock(&t->seg_mu);
-    s = ssd_seg_new_locked(t, cls, SEG_OPEN, t->seg_size);
+    s = ssd_seg_create_locked(t, cls, SEG_OPEN, t->seg_size);
     pthread_mutex_unlock(&t->seg_mu);
     if (!s) {
-        buf_free(t, b);
+        buf_destroy(t, b);
         __atomic_fetch_sub(&t->used, SFMT_HDR_SIZE, __ATOMIC_RELAXED);
         ssd_log(t, SSD_LOG_WARNING, "ssd: no free segment slot (%u in use)", SIDX_SLOTS);
         return ST_EFULL;
@@ -729,7 +729,7 @@ static void write_seg(struct ssd *t, struct seg *s)
         final = b->final;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
-        buf_free(t, b);
+        buf_destroy(t, b);
         if (final) {
             pthread_mutex_lock(&t->seg_mu);
             if (s->state == SEG_OPEN)
