@@ -662,7 +662,12 @@ void ssd_notes_flush(struct ssd *t)
         pthread_mutex_lock(&t->seg_mu);
         for (unsigned i = 0; i < SIDX_SLOTS && !w; i++) {
             struct seg *s = t->segs[i];
-            if (s && s->cls == SFMT_CLASS_NOTES && s->wq && !s->wfailed && ssd_seg_get_locked(s))
+            if (!s || s->cls != SFMT_CLASS_NOTES)
+                continue;
+            pthread_mutex_lock(&s->lock);
+            int busy = s->wq && !s->wfailed;
+            pthread_mutex_unlock(&s->lock);
+            if (busy && ssd_seg_get_locked(s))
                 w = s;
         }
         pthread_mutex_unlock(&t->seg_mu);

@@ -168,6 +168,14 @@ static void cap_log(void *ud, int level, const char *msg)
     pthread_mutex_unlock(&c->mu);
 }
 
+static int warnings(struct logcap *c)
+{
+    pthread_mutex_lock(&c->mu);
+    int n = c->warnings;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
 static int64_t fake_clock(void *ud)
 {
     return __atomic_load_n((int64_t *)ud, __ATOMIC_RELAXED);
@@ -399,7 +407,7 @@ static void test_ssd_conf_is_validated(void **state)
     BAD(c.flush_ms = 100000);
 #undef BAD
     assert_int_equal(ssd_create(NULL, &t), ST_EINVAL);
-    assert_true(f->log.warnings > 0);
+    assert_true(warnings(&f->log) > 0);
     fx_open(f);
     assert_string_equal(f->t->name, "ssd");
     assert_non_null(f->t->index);
@@ -1038,14 +1046,14 @@ static void *stress_main(void *arg)
 
 struct compactor {
     struct tier *t;
-    volatile int stop;
+    int stop; /* atomic */
     int rounds;
 };
 
 static void *compactor_main(void *arg)
 {
     struct compactor *c = arg;
-    while (!c->stop) {
+    while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
         ssd_maintain(c->t);
         c->rounds++;
         usleep(2000);
@@ -1070,7 +1078,7 @@ static void test_ssd_compaction_under_concurrent_inserts_removes_and_fetches(voi
     }
     for (int i = 0; i < STRESS_THREADS; i++)
         pthread_join(th[i], NULL);
-    c.stop = 1;
+    __atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
     pthread_join(ct, NULL);
     for (int i = 0; i < STRESS_THREADS; i++)
         if (st[i].failures)
@@ -1500,9 +1508,9 @@ static void test_ssd_damage_found_by_a_read_is_reported_and_the_entry_dropped(vo
     assert_int_equal(pwrite(fd, junk, 8, (off_t)(off_of(locs[7]) + 600)), 8);
     fsync(fd);
     close(fd);
-    int w = f->log.warnings;
+    int w = warnings(&f->log);
     assert_int_equal(fetch_rc(t, 0, "rd:000007", NULL, NULL, NULL), ST_ECORRUPT);
-    assert_true(f->log.warnings > w);
+    assert_true(warnings(&f->log) > w);
     assert_int_equal(stats(t).errors, 1);
     assert_int_equal(fetch_rc(t, 0, "rd:000007", NULL, NULL, NULL), ST_ENOENT); /* dropped */
     assert_int_equal(fetch_at_rc(t, 0, locs[7]), ST_ENOENT);
@@ -1534,7 +1542,7 @@ static void failure_case(int on_sync)
     ins_ok(t, 0, "before", 1, 100, -1);
     assert_int_equal(ssd_sync(t), ST_OK);
     ins_ok(t, 0, "buffered", 2, 100, -1);
-    int w = f->log.warnings;
+    int w = warnings(&f->log);
     if (on_sync)
         __atomic_store_n(&f->vfs.fail_sync, -EIO, __ATOMIC_RELAXED);
     else
@@ -1542,7 +1550,7 @@ static void failure_case(int on_sync)
     assert_int_equal(ssd_sync(t), ST_EIO);
     struct ssd_stats s = stats(t);
     assert_int_equal(s.failed, 1);
-    assert_int_equal(f->log.warnings, w + 1);
+    assert_int_equal(warnings(&f->log), w + 1);
     size_t len;
     uint64_t loc;
     void *rec = mk_rec("after", 3, 10, -1, &len);
@@ -1553,7 +1561,7 @@ static void failure_case(int on_sync)
     /* reads go on, from the device and from the buffer kept in DRAM */
     expect_rec(t, 0, "before", 1, 100, -1);
     expect_rec(t, 0, "buffered", 2, 100, -1);
-    assert_int_equal(f->log.warnings, w + 1); /* logged once */
+    assert_int_equal(warnings(&f->log), w + 1); /* logged once */
     struct tier_stats ts;
     t->ops->stats(t, &ts);
     assert_int_equal(ts.failed, 1);
