@@ -216,7 +216,7 @@ static void test_index_backward_shift_deletion_matches_a_reference_model(void **
 
 struct churn {
     struct sidx *x;
-    volatile int stop;
+    int stop; /* atomic */
     uint64_t base;
 };
 
@@ -224,8 +224,8 @@ struct churn {
 static void *churn_main(void *arg)
 {
     struct churn *c = arg;
-    while (!c->stop) {
-        for (uint64_t i = 0; i < 40000 && !c->stop; i++)
+    while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+        for (uint64_t i = 0; i < 40000 && !__atomic_load_n(&c->stop, __ATOMIC_RELAXED); i++)
             add(c->x, 0, c->base + i);
         for (uint64_t i = 0; i < 40000; i++)
             if (has(c->x, 0, c->base + i))
@@ -280,7 +280,7 @@ static void test_index_scan_returns_every_stable_entry_across_concurrent_resizes
             assert_true(seen[k] != seen[k - 1]);
         assert_true(calls > 1);
     }
-    c.stop = 1;
+    __atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
     pthread_join(th, NULL);
     assert_int_equal(sidx_check(x), ST_OK);
     /* an empty database's walk ends at once */
