@@ -762,9 +762,10 @@ static int cmp_cand(const void *a, const void *b)
 
 /* Picks up to max segments to compact, lowest live share first: sealed PUT
  * segments below the ratio; notes segments whose notes are mostly no
- * longer needed; and, when notes take more than 1/16 of the tier, the PUT
- * segment with dead records and the lowest first seq (it keeps the most
- * notes alive). Each returned with a reference, state SEG_COMPACTING. */
+ * longer needed; and, when notes take more than 1/16 of the tier, at most
+ * once a second, the PUT segment with dead records and the lowest first
+ * seq (it keeps the most notes alive). Each returned with a reference,
+ * state SEG_COMPACTING. Caller holds maint_mu. */
 static size_t pick(struct ssd *t, struct seg **out, size_t max)
 {
     struct cand *cands = calloc(SIDX_SLOTS, sizeof(*cands));
@@ -798,8 +799,11 @@ static size_t pick(struct ssd *t, struct seg **out, size_t max)
         else if (s->total > live && (!pin || s->min_seq < pin->min_seq))
             pin = s;
     }
-    if (pin && notes_bytes > t->size / 16)
+    /* speculative (it rewrites live records): at most once a second */
+    if (pin && notes_bytes > t->size / 16 && ssd_mono_ns() - t->last_pin_ns >= 1000000000) {
         cands[n++] = (struct cand){pin, 1.0};
+        t->last_pin_ns = ssd_mono_ns();
+    }
     qsort(cands, n, sizeof(*cands), cmp_cand);
     for (size_t i = 0; i < n && k < max; i++) {
         struct seg *s = cands[i].s;

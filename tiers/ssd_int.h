@@ -174,6 +174,7 @@ struct ssd {
 
     /* maintenance */
     pthread_mutex_t maint_mu; /* one round at a time */
+    int64_t last_pin_ns;      /* maint_mu: the last compaction made for notes pressure */
     pthread_mutex_t m_mu;
     pthread_cond_t m_cond;    /* m_mu: wake or stop */
     int m_stop, m_wake;       /* m_mu */
