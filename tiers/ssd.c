@@ -1250,6 +1250,7 @@ void ssd_stats(struct tier *tt, struct ssd_stats *o)
     o->segments_compacted = rd(&c->segments_compacted);
     o->records_moved = rd(&c->records_moved);
     o->bytes_moved = rd(&c->bytes_moved);
+    o->notes_carried = rd(&c->notes_carried);
     o->segments_expired = rd(&c->segments_expired);
     o->keys_expired = rd(&c->keys_expired);
     o->segments_evicted = rd(&c->segments_evicted);

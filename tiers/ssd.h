@@ -97,6 +97,7 @@ struct ssd_stats {
     /* maintenance */
     uint64_t segments_compacted;
     uint64_t records_moved, bytes_moved; /* by compaction */
+    uint64_t notes_carried;        /* notes compaction copied forward (still needed) */
     uint64_t segments_expired;     /* dropped whole, all their records expired */
     uint64_t keys_expired;         /* index entries dropped with those, or by compaction */
     uint64_t segments_evicted;     /* oldest first, when full and nothing compacts */

@@ -562,6 +562,7 @@ static int cw_add(struct cw *w, const unsigned char *ent, const struct sfmt_ent 
         } else if (e->seq > w->out->max_kill_seq) {
             w->out->max_kill_seq = e->seq;
         }
+        ssd_count(&t->st.notes_carried, 1);
     }
     pthread_mutex_unlock(&w->out->lock);
     return ST_OK;

@@ -117,7 +117,7 @@ struct ssd_counters {
     uint64_t inserts, insert_fails, insert_reads, notes_written;
     uint64_t fetches, hits, misses, device_reads, buffer_hits, read_bytes;
     uint64_t removes, errors;
-    uint64_t segments_compacted, records_moved, bytes_moved;
+    uint64_t segments_compacted, records_moved, bytes_moved, notes_carried;
     uint64_t segments_expired, keys_expired, segments_evicted, keys_evicted;
     uint64_t attach_segments, attach_records, attach_damaged, attach_removed;
     uint64_t buffer_bytes;
