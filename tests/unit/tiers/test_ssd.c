@@ -463,6 +463,10 @@ static void test_ssd_insert_fetch_current_remove_round_trip(void **state)
     bad[len - 1] ^= 1;
     assert_int_equal(t->index->insert(t, 0, bad, len, &loc), ST_EINVAL);
     assert_int_equal(fetch_rc(t, 7, "beta", NULL, NULL, NULL), ST_ENOENT);
+    size_t hlen;
+    void *huge = mk_rec("huge", 9, 1 * MiB, -1, &hlen); /* more than a segment holds */
+    assert_int_equal(t->index->insert(t, 0, huge, hlen, &loc), ST_EFULL);
+    free(huge);
     assert_int_equal(t->index->remove(t, 0, NULL, 3, l2), ST_ENOENT);
 
     /* the base operations are not the API of an indexed tier */
@@ -478,8 +482,8 @@ static void test_ssd_insert_fetch_current_remove_round_trip(void **state)
     struct tier_stats ts;
     t->ops->stats(t, &ts);
     assert_int_equal(ts.records, 2);
-    assert_int_equal(ts.puts, 7);
-    assert_int_equal(ts.put_fails, 4);
+    assert_int_equal(ts.puts, 8);
+    assert_int_equal(ts.put_fails, 5);
     assert_int_equal(ts.dels, 1);
     assert_int_equal(ts.capacity_bytes, 64 * MiB);
     assert_true(ts.used_bytes > 300000);
@@ -1184,8 +1188,13 @@ static void test_ssd_space_comes_back_after_overwrites_and_deletes(void **state)
     assert_true(u2 > u1 + u1 / 2);
     maintain_until_quiet(t, 30);
     uint64_t u3 = stats(t).used_bytes;
-    print_message("ssd: overwrite: used %llu, %llu after, %llu after maintenance\n", (unsigned long long)u1,
-                  (unsigned long long)u2, (unsigned long long)u3);
+    struct ssd_stats sw = stats(t);
+    print_message("ssd: overwrite: used %llu, %llu after, %llu after maintenance; write amplification %.2f "
+                  "(%llu device bytes for %llu record bytes, %llu moved)\n", (unsigned long long)u1,
+                  (unsigned long long)u2, (unsigned long long)u3,
+                  (double)sw.device_bytes_written / (double)sw.record_bytes_inserted,
+                  (unsigned long long)sw.device_bytes_written, (unsigned long long)sw.record_bytes_inserted,
+                  (unsigned long long)sw.bytes_moved);
     assert_true(u3 <= u1 + 2 * MiB);
     for (uint64_t i = 0; i < n; i += 7)
         expect_rec(t, 0, kname(k, "o", i), n + i, 1000, -1);
