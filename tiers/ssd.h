@@ -39,7 +39,8 @@ struct ssd_conf {
     int attach;               /* 1: re-attach the segments found at create;
                                * 0: delete them (logged) */
     unsigned flush_ms;        /* 0 = 100: a partly filled buffer reaches the device
-                               * after at most this long (with maintenance running) */
+                               * after at most this long, plus one maintenance period
+                               * (flush_ms / 2, between 5 and 50 ms) */
     int maintenance_thread;   /* 1: a thread of the tier's; 0: only ssd_maintain runs it */
     const struct vfs *vfs;    /* NULL = vfs_posix(); borrowed for the tier's lifetime */
     /* Wall clock in unix ms for expiry decisions (NULL: CLOCK_REALTIME).
