@@ -175,6 +175,20 @@ int ht_insert(struct ht *ht, uint64_t hash, struct entry *e)
     return ST_OK;
 }
 
+int ht_insert_stable(struct ht *ht, uint64_t hash, struct entry *e)
+{
+    if (!ht->t[0].buckets) /* an empty table: no link to keep */
+        return ht_insert(ht, hash, e);
+    struct ht_table *tb = ht_is_rehashing(ht) ? &ht->t[1] : &ht->t[0];
+    struct entry **ref = &tb->buckets[hash & tb->mask];
+    while (*ref)
+        ref = &(*ref)->next;
+    e->next = NULL;
+    *ref = e; /* at the tail: no existing link changes */
+    tb->used++;
+    return ST_OK;
+}
+
 struct entry *ht_unlink_ref(struct ht *ht, struct entry **ref)
 {
     struct entry *e = *ref;

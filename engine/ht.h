@@ -54,6 +54,13 @@ struct entry **ht_find_ref(struct ht *ht, uint64_t hash, const void *key, size_t
  * one rehash step. Returns 0 or ST_ENOMEM (e not inserted). */
 int ht_insert(struct ht *ht, uint64_t hash, struct entry *e);
 
+/* Inserts e, whose key must not be present, without moving any existing
+ * link: at the tail of its chain, no rehash step, no resize started (the
+ * table's next ht_insert grows it if needed). For inserts made inside a
+ * lookup (a key promoted from an indexed tier), while the caller may hold
+ * links from earlier lookups. Returns 0 or ST_ENOMEM. */
+int ht_insert_stable(struct ht *ht, uint64_t hash, struct entry *e);
+
 /* Unlinks the entry at ref (from ht_find_ref) and returns it owned. */
 struct entry *ht_unlink_ref(struct ht *ht, struct entry **ref);
 

@@ -480,7 +480,9 @@ static struct entry **miss_lookup(struct keyspace *ks, int db, const struct ks_k
         return &ks_cold.temp[ks_cold.ntemp++];
     }
     struct ks_shard_db *d = sdb(ks, k->shard, db);
-    if (ht_insert(&d->ht, k->hash, full) != ST_OK) {
+    /* the caller may hold links from earlier lookups (SMOVE's source while
+     * it looks up the destination): insert without moving any (ht.h) */
+    if (ht_insert_stable(&d->ht, k->hash, full) != ST_OK) {
         /* no memory for the table slot: lend it instead; the record stays */
         if (ks_cold.ntemp < KS_TEMP_MAX) {
             ks_cold.temp[ks_cold.ntemp] = full;

@@ -500,6 +500,54 @@ static void test_lookups_do_not_move_buckets_so_links_stay_valid(void **state)
     ht_deinit(&ht);
 }
 
+/* ht_insert_stable (a key promoted inside a lookup) keeps every link held
+ * from earlier lookups valid: no rehash step, no resize, tail of its chain;
+ * the next plain insert still grows the table. */
+static void test_insert_stable_moves_no_link(void **state)
+{
+    (void)state;
+    for (int rehashing = 0; rehashing < 2; rehashing++) {
+        struct ht ht;
+        ht_init(&ht, SEED);
+        if (rehashing) {
+            start_grow(&ht, "S", 4096);
+            ht_rehash_step(&ht, 100);
+        } else {
+            for (long i = 0; i < 1024; i++) /* full: the next ht_insert would grow */
+                put(&ht, "S", i);
+            assert_false(ht_is_rehashing(&ht));
+        }
+        int64_t idx = ht.rehashidx;
+        struct entry **refs[64];
+        struct entry *ents[64];
+        for (long i = 0; i < 64; i++) {
+            struct entry *e = get(&ht, "S", i * 13);
+            assert_non_null(e);
+            char k[64];
+            int n = keyname(k, "S", i * 13);
+            refs[i] = ht_find_ref(&ht, ht_hash(SEED, k, (size_t)n), k, (size_t)n);
+            ents[i] = e;
+        }
+        for (long i = 0; i < 3000; i++) {
+            char k[64];
+            int n = keyname(k, "new", i);
+            struct entry *e = mkentry(k, (size_t)n, i);
+            assert_int_equal(ht_insert_stable(&ht, ht_hash(SEED, k, (size_t)n), e), ST_OK);
+        }
+        assert_int_equal(ht.rehashidx, idx);
+        for (long i = 0; i < 64; i++)
+            assert_ptr_equal(*refs[i], ents[i]);
+        for (long i = 0; i < 3000; i++)
+            assert_non_null(get(&ht, "new", i));
+        check_structure(&ht);
+        if (!rehashing) {
+            put(&ht, "after", 0);
+            assert_true(ht_is_rehashing(&ht)); /* the plain insert grows it */
+        }
+        ht_deinit(&ht);
+    }
+}
+
 static void test_unlink_mid_rehash_from_both_tables_keeps_counts(void **state)
 {
     (void)state;
@@ -899,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_lookups_correct_in_the_middle_of_a_grow),
         cmocka_unit_test(test_lookups_correct_in_the_middle_of_a_shrink),
         cmocka_unit_test(test_lookups_do_not_move_buckets_so_links_stay_valid),
+        cmocka_unit_test(test_insert_stable_moves_no_link),
         cmocka_unit_test(test_unlink_mid_rehash_from_both_tables_keeps_counts),
         cmocka_unit_test(test_delete_everything_mid_rehash_then_rehash_completes),
         cmocka_unit_test(test_rehash_step_reports_progress),
