@@ -249,9 +249,7 @@ static struct seg *live_seg_of(struct ssd *t, uint64_t ent)
     return s;
 }
 
-/* The entry of the key's stripe that loc names (fp of the key), or 0.
- * Caller holds the stripe lock. */
-static uint64_t entry_at_locked(struct ssd *t, struct sidx_stripe *st, uint32_t fp, uint64_t loc)
+uint64_t ssd_entry_at_locked(struct ssd *t, struct sidx_stripe *st, uint32_t fp, uint64_t loc)
 {
     uint64_t c[SSD_MAX_CANDS];
     size_t n = sidx_find_locked(st, fp, c, SSD_MAX_CANDS);
@@ -351,7 +349,7 @@ void ssd_rd_run(struct ssd *t, struct rd *rd)
                 tier_rec_decode(rec, len, &dec, NULL);
                 uint64_t h = sidx_hash(t->idx, dec.key, dec.klen);
                 struct sidx_stripe *st = sidx_lock(t->idx, r->db, h, 0);
-                ok = st && entry_at_locked(t, st, sidx_fp_of(h), r->loc) != 0;
+                ok = st && ssd_entry_at_locked(t, st, sidx_fp_of(h), r->loc) != 0;
                 if (st)
                     sidx_unlock(st);
             } else {
@@ -416,7 +414,7 @@ static int try_buffered(struct ssd *t, struct rd *rd)
             tier_rec_decode(rec, len, &dec, NULL);
             uint64_t h = sidx_hash(t->idx, dec.key, dec.klen);
             struct sidx_stripe *st = sidx_lock(t->idx, r->db, h, 0);
-            ok = st && entry_at_locked(t, st, sidx_fp_of(h), r->loc) != 0;
+            ok = st && ssd_entry_at_locked(t, st, sidx_fp_of(h), r->loc) != 0;
             if (st)
                 sidx_unlock(st);
         } else {
@@ -697,6 +695,8 @@ static int ssd_insert(struct tier *tt, int db, const void *rec, size_t len, uint
     __atomic_fetch_add(&s->live, 1, __ATOMIC_RELAXED);
     sidx_unlock(st);
     *loc = ssd_loc(s, ent);
+    if (r.expire_ms >= 0)
+        ssd_exp_push(t, r.expire_ms, db, h, *loc); /* ssd_expire.c invariant 1 */
     ssd_count(&t->st.record_bytes_inserted, len);
     return ST_OK;
 fail:
@@ -735,7 +735,7 @@ static int ssd_current(struct tier *tt, int db, const char *key, size_t klen, ui
     st = sidx_lock(t->idx, db, h, 0);
     if (!st)
         return 0;
-    cur = entry_at_locked(t, st, sidx_fp_of(h), loc) != 0;
+    cur = ssd_entry_at_locked(t, st, sidx_fp_of(h), loc) != 0;
     sidx_unlock(st);
     return cur;
 }
@@ -752,7 +752,7 @@ static int ssd_remove(struct tier *tt, int db, const char *key, size_t klen, uin
     st = sidx_lock(t->idx, db, h, 0);
     if (!st)
         return ST_ENOENT;
-    ent = entry_at_locked(t, st, sidx_fp_of(h), loc);
+    ent = ssd_entry_at_locked(t, st, sidx_fp_of(h), loc);
     if (!ent) {
         sidx_unlock(st);
         return ST_ENOENT;
@@ -793,6 +793,7 @@ static int ssd_random(struct tier *tt, int db, uint64_t rnd, uint64_t *loc)
 
 struct note_arg {
     struct ssd *t;
+    int swap_a, swap_b; /* SWAPDB */
     uint8_t kind;
     uint16_t db;
     unsigned char payload[8];
@@ -842,12 +843,14 @@ static void swap_under(void *ud)
     struct note_arg *a = ud;
     note_under(a);
     __atomic_store_n(&a->t->remapped, 1, __ATOMIC_RELAXED);
+    /* the expiry heap follows the keys at the same instant (ssd_expire.c) */
+    ssd_exp_swapdb(a->t, a->swap_a, a->swap_b);
 }
 
 static int ssd_swapdb(struct tier *tt, int a, int b)
 {
     struct ssd *t = ssd_of(tt);
-    struct note_arg na = {.t = t, .kind = SFMT_SWAPDB, .db = 0, .plen = 8};
+    struct note_arg na = {.t = t, .swap_a = a, .swap_b = b, .kind = SFMT_SWAPDB, .db = 0, .plen = 8};
     int rc;
 
     if (!db_ok(t, a) || !db_ok(t, b))
@@ -1298,7 +1301,13 @@ static void ssd_tier_stats(struct tier *tt, struct tier_stats *out)
     out->misses = rd(&c->misses);
     out->dels = rd(&c->removes);
     out->errors = rd(&c->errors);
+    out->expired = rd(&c->keys_expired);
     out->failed = __atomic_load_n(&t->failed, __ATOMIC_RELAXED);
+}
+
+static void ssd_drain(struct tier *tt)
+{
+    ssd_io_drain_reads(ssd_of(tt));
 }
 
 static uint64_t ssd_heap_bytes(struct tier *t)
@@ -1331,6 +1340,8 @@ static void ssd_free(struct ssd *t)
     pthread_mutex_destroy(&t->m_mu);
     pthread_cond_destroy(&t->m_cond);
     pthread_mutex_destroy(&t->dict_mu);
+    pthread_mutex_destroy(&t->exp_mu);
+    ssd_exp_free(t);
     free(t->dict_ids);
     free(t->dir);
     free(t);
@@ -1373,6 +1384,7 @@ static const struct tier_index_ops ssd_index_ops = {
     .flushdb = ssd_flushdb,
     .swapdb = ssd_swapdb,
     .iterate = ssd_index_iterate,
+    .drain = ssd_drain,
 };
 
 void ssd_conf_defaults(struct ssd_conf *c)
@@ -1468,6 +1480,7 @@ int ssd_create(const struct ssd_conf *conf, struct tier **out)
     pthread_mutex_init(&t->m_mu, NULL);
     pthread_cond_init(&t->m_cond, NULL);
     pthread_mutex_init(&t->dict_mu, NULL);
+    pthread_mutex_init(&t->exp_mu, NULL);
     t->base.ops = &ssd_ops;
     t->base.index = &ssd_index_ops;
     t->base.name = "ssd";

@@ -106,6 +106,7 @@ struct tent {
     uint64_t h;
     uint64_t seq;
     uint64_t ent; /* PUT: the index entry it would get */
+    int64_t expire_ms; /* PUT: the record's */
     uint16_t db;
     uint8_t kind;
     uint8_t flags;
@@ -145,7 +146,8 @@ static int tgrow(struct ttab *tt)
     return ST_OK;
 }
 
-static int tput(struct ttab *tt, uint64_t h, uint16_t db, uint64_t seq, uint8_t kind, uint64_t ent, int expired)
+static int tput(struct ttab *tt, uint64_t h, uint16_t db, uint64_t seq, uint8_t kind, uint64_t ent, int expired,
+                int64_t expire_ms)
 {
     size_t p;
 
@@ -160,6 +162,7 @@ static int tput(struct ttab *tt, uint64_t h, uint16_t db, uint64_t seq, uint8_t 
                 e->seq = seq;
                 e->kind = kind;
                 e->ent = ent;
+                e->expire_ms = expire_ms;
                 e->flags = TF_USED | (older ? TF_OLDER_PUT : 0) | (expired ? TF_EXPIRED : 0);
             } else if (kind == SFMT_PUT) {
                 e->flags |= TF_OLDER_PUT;
@@ -168,7 +171,7 @@ static int tput(struct ttab *tt, uint64_t h, uint16_t db, uint64_t seq, uint8_t 
         }
         p = (p + 1) & (tt->cap - 1);
     }
-    tt->v[p] = (struct tent){.h = h, .db = db, .seq = seq, .kind = kind, .ent = ent,
+    tt->v[p] = (struct tent){.h = h, .db = db, .seq = seq, .kind = kind, .ent = ent, .expire_ms = expire_ms,
                              .flags = TF_USED | (expired ? TF_EXPIRED : 0)};
     tt->n++;
     return ST_OK;
@@ -286,7 +289,7 @@ static int scan_entry(void *ud, struct seg *s, uint64_t off, const struct sfmt_e
         if (db < 0)
             return 0;
         uint64_t h = sidx_hash(t->idx, e->payload, e->plen);
-        return tput(&c->tt, h, (uint16_t)db, e->seq, SFMT_DEL, 0, 0);
+        return tput(&c->tt, h, (uint16_t)db, e->seq, SFMT_DEL, 0, 0, -1);
     }
     if (e->kind != SFMT_PUT)
         return 0; /* never written there */
@@ -307,7 +310,8 @@ static int scan_entry(void *ud, struct seg *s, uint64_t off, const struct sfmt_e
         return 0;
     uint64_t h = sidx_hash(t->idx, r.key, r.klen);
     uint64_t ent = sidx_ent(sidx_fp_of(h), r.expire_ms >= 0, sidx_sz_class(off, e->len), s->slot, off);
-    return tput(&c->tt, h, (uint16_t)db, e->seq, SFMT_PUT, ent, r.expire_ms >= 0 && r.expire_ms <= c->now);
+    return tput(&c->tt, h, (uint16_t)db, e->seq, SFMT_PUT, ent, r.expire_ms >= 0 && r.expire_ms <= c->now,
+                r.expire_ms);
 }
 
 /* ---- step 2: one segment file ------------------------------------------- */
@@ -438,7 +442,10 @@ static int build_index(struct ssd *t, struct actx *c)
         sidx_unlock(st);
         if (rc != ST_OK)
             return rc;
-        __atomic_fetch_add(&t->segs[sidx_ent_slot(e->ent)]->live, 1, __ATOMIC_RELAXED);
+        struct seg *sg = t->segs[sidx_ent_slot(e->ent)];
+        __atomic_fetch_add(&sg->live, 1, __ATOMIC_RELAXED);
+        if (e->expire_ms >= 0) /* ssd_expire.c invariant 1 */
+            ssd_exp_push(t, e->expire_ms, e->db, e->h, ssd_loc(sg, e->ent));
         n++;
     }
     ssd_count(&t->st.attach_records, n);

@@ -293,8 +293,11 @@ void ssd_reclaim(struct ssd *t)
 
 /* ---- the compaction writer ---------------------------------------------- */
 
+#define EXPIRE_PER_ROUND 100000 /* keys active expiry may drop per round (ssd_expire.c) */
+
 struct move {
     int db;
+    int64_t expire_ms; /* the record's, -1 for none */
     uint64_t h;
     uint64_t old_id; /* identity of the entry in src */
     uint64_t ent;    /* the new entry */
@@ -360,6 +363,8 @@ static void cw_cas(struct cw *w)
             sidx_unlock(st);
         }
         if (done) {
+            if (m->expire_ms >= 0) /* ssd_expire.c invariant 1: the new loc */
+                ssd_exp_push(t, m->expire_ms, m->db, m->h, ssd_loc(w->out, m->ent));
             __atomic_fetch_sub(&w->src->live, 1, __ATOMIC_RELAXED);
             __atomic_fetch_add(&w->out->live, 1, __ATOMIC_RELAXED);
             ssd_count(&t->st.records_moved, 1);
@@ -659,7 +664,7 @@ static int compact_put(void *ud, struct seg *s, uint64_t off, const struct sfmt_
     db = current_db(c, e->db, &r, off, &h, &id, expired);
     if (db < 0)
         return 0;
-    struct move m = {.db = db, .h = h, .old_id = id};
+    struct move m = {.db = db, .expire_ms = r.expire_ms, .h = h, .old_id = id};
     /* the entry's bytes: e->payload sits SFMT_ENT_HDR past its start */
     return cw_add(c->w, e->payload - SFMT_ENT_HDR, e, &m, &r) == ST_OK ? 0 : c->w->err;
 }
@@ -844,6 +849,7 @@ static int round_locked(struct ssd *t)
     int rc = ST_OK;
 
     ssd_flush_timed(t, 0);
+    ssd_exp_run(t, ssd_now_ms(t), EXPIRE_PER_ROUND);
     drop_pass(t);
     ssd_reclaim(t);
     if (!__atomic_load_n(&t->iterating, __ATOMIC_ACQUIRE) && !ssd_is_failed(t)) {

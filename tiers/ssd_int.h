@@ -121,6 +121,15 @@ struct ssd_counters {
     uint64_t segments_expired, keys_expired, segments_evicted, keys_evicted;
     uint64_t attach_segments, attach_records, attach_damaged, attach_removed;
     uint64_t buffer_bytes;
+    uint64_t expire_untracked;      /* records with an expiry the heap had no room for */
+};
+
+/* One key with an expiry, for active expiry (ssd_expire.c). */
+struct sexp {
+    int64_t at;   /* the record's expire_ms */
+    uint64_t h;   /* the key's hash (sidx seed) */
+    uint64_t loc; /* the record's loc */
+    uint32_t db;
 };
 
 struct ssd_cls {
@@ -186,10 +195,31 @@ struct ssd {
     uint32_t *dict_ids;       /* dict_mu */
     size_t ndicts, dicts_cap; /* dict_mu */
 
+    /* active expiry (ssd_expire.c) */
+    pthread_mutex_t exp_mu;
+    struct sexp *exp;         /* exp_mu: min-heap by at */
+    size_t exp_n, exp_cap;    /* exp_mu */
+
     struct ssd_counters st;
 };
 
 /* ---- helpers (ssd.c) --------------------------------------------------- */
+
+/* The entry of the key's stripe that loc names (fp of the key), or 0.
+ * Caller holds the stripe lock. */
+uint64_t ssd_entry_at_locked(struct ssd *t, struct sidx_stripe *st, uint32_t fp, uint64_t loc);
+
+/* ---- active expiry (ssd_expire.c) ---------------------------------------- */
+
+/* Remembers that the record at loc (db, key hash h) expires at `at`. */
+void ssd_exp_push(struct ssd *t, int64_t at, int db, uint64_t h, uint64_t loc);
+/* Drops up to max index entries whose expiry is <= now (stale heap entries
+ * are discarded); returns how many were dropped (counted in keys_expired). */
+uint64_t ssd_exp_run(struct ssd *t, int64_t now, uint64_t max);
+/* SWAPDB: heap entries follow their keys. */
+void ssd_exp_swapdb(struct ssd *t, int a, int b);
+uint64_t ssd_exp_pending(struct ssd *t);
+void ssd_exp_free(struct ssd *t);
 
 void ssd_log(struct ssd *t, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int64_t ssd_now_ms(struct ssd *t);

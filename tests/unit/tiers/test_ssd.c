@@ -1253,6 +1253,49 @@ static void test_ssd_segments_whose_records_all_expired_are_dropped_unread(void 
     fx_free(f);
 }
 
+/* Active expiry (ssd_expire.c): a key whose record expires leaves the index
+ * unread even when its segment is still open or holds keys that live on;
+ * it follows its record through compaction and a SWAPDB, and a reopen
+ * remembers what expires when. */
+static void test_ssd_keys_expire_one_by_one_without_being_read(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new();
+    fx_open(f);
+    struct tier *t = f->t;
+    char k[32];
+    for (uint64_t i = 0; i < 200; i++) /* mixed in one open segment: some expire soon, some never */
+        ins_ok(t, i % 2, kname(k, "e", i), i, 200, i % 4 == 0 ? f->now + 5000 : (i % 4 == 1 ? f->now + 3600000 : -1));
+    uint64_t keys0 = 0, keys1 = 0;
+    t->index->db_counts(t, 0, &keys0, NULL);
+    t->index->db_counts(t, 1, &keys1, NULL);
+    assert_int_equal(keys0 + keys1, 200);
+    assert_int_equal(t->index->swapdb(t, 0, 1), ST_OK); /* expiries follow their keys */
+    __atomic_store_n(&f->now, f->now + 6000, __ATOMIC_RELAXED);
+    assert_int_equal(ssd_maintain(t), ST_OK);
+    struct ssd_stats s = stats(t);
+    assert_int_equal(s.keys_expired, 50);
+    assert_int_equal(s.device_reads, 0);
+    uint64_t after0 = 0, after1 = 0;
+    t->index->db_counts(t, 0, &after0, NULL);
+    t->index->db_counts(t, 1, &after1, NULL);
+    assert_int_equal(after0 + after1, 150);
+    for (uint64_t i = 0; i < 200; i++) {
+        int db = (int)(1 - i % 2); /* swapped */
+        int rc = fetch_rc(t, db, kname(k, "e", i), NULL, NULL, NULL);
+        assert_int_equal(rc, i % 4 == 0 ? ST_ENOENT : ST_OK);
+    }
+    /* the hour-long ones move with compaction and still expire after a reopen */
+    fx_reopen(f);
+    t = f->t;
+    __atomic_store_n(&f->now, f->now + 3600000 + 1000, __ATOMIC_RELAXED);
+    assert_int_equal(ssd_maintain(t), ST_OK);
+    t->index->db_counts(t, 0, &after0, NULL);
+    t->index->db_counts(t, 1, &after1, NULL);
+    assert_int_equal(after0 + after1, 100); /* only the keys without expiry */
+    fx_free(f);
+}
+
 static void test_ssd_full_tier_evicts_oldest_segments(void **state)
 {
     (void)state;
@@ -1912,6 +1955,7 @@ int main(void)
         cmocka_unit_test(test_ssd_notes_are_carried_forward_so_reopen_resurrects_nothing),
         cmocka_unit_test(test_ssd_space_comes_back_after_overwrites_and_deletes),
         cmocka_unit_test(test_ssd_segments_whose_records_all_expired_are_dropped_unread),
+        cmocka_unit_test(test_ssd_keys_expire_one_by_one_without_being_read),
         cmocka_unit_test(test_ssd_full_tier_evicts_oldest_segments),
         cmocka_unit_test(test_ssd_reopen_serves_everything_current_byte_exact),
         cmocka_unit_test(test_ssd_torn_and_damaged_files_lose_exactly_the_damaged_records),
