@@ -60,6 +60,7 @@
 #include "server/server.h"
 #include "tiers/mem.h"
 #include "tiers/memidx.h"
+#include "tiers/ssd.h"
 #include "tiers/pmem.h"
 
 /* Read latency: log-linear buckets over nanoseconds (4 per power of two). */
@@ -123,6 +124,15 @@ static int on_dict(void *ud, uint32_t id, const void *dict, size_t len)
     if (stored == tg->n)
         log_verbose("tiers: new compression dictionary %u (%zu bytes)", id, len);
     return stored == tg->n ? 0 : -1;
+}
+
+static void ssd_log(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    if (level >= SSD_LOG_WARNING)
+        log_warn("ssd tier: %s", msg);
+    else
+        log_notice("ssd tier: %s", msg);
 }
 
 static void pmem_log(void *ud, int level, const char *msg)
@@ -501,7 +511,8 @@ int tiering_create(struct server *srv, struct tiering **out)
     *out = NULL;
     int want_mem = cfg->mem_tier_size > 0;
     int want_pmem = cfg->pmem_path && cfg->pmem_path[0];
-    if (!want_mem && !want_pmem)
+    int want_ssd = cfg->ssd_path && cfg->ssd_path[0];
+    if (!want_mem && !want_pmem && !want_ssd)
         return ST_OK;
     struct tiering *tg = calloc(1, sizeof(*tg));
     if (!tg)
@@ -530,6 +541,37 @@ int tiering_create(struct server *srv, struct tiering **out)
             tier_destroy(&t);
             goto fail;
         }
+        tg->slot[tg->n++].t = t;
+    }
+    if (want_ssd) {
+        struct ssd_conf sc;
+        ssd_conf_defaults(&sc);
+        sc.dir = cfg->ssd_path;
+        sc.size = (uint64_t)cfg->ssd_size;
+        sc.segment_size = (uint64_t)cfg->ssd_segment_size;
+        sc.write_buffer = (uint64_t)cfg->ssd_write_buffer;
+        sc.io_threads = (unsigned)cfg->ssd_io_threads;
+        sc.compact_live_ratio = (double)cfg->ssd_compact_live_ratio / 100.0;
+        sc.databases = (unsigned)cfg->databases;
+        sc.direct_io = (int)cfg->ssd_direct_io;
+        sc.fsync = (int)cfg->ssd_fsync;
+        sc.attach = cfg->ssd_on_start == 0;
+        sc.flush_ms = (unsigned)cfg->ssd_flush_ms;
+        sc.log = ssd_log;
+        struct tier *t = NULL;
+        if (!sc.attach)
+            log_notice("ssd tier: ssd-on-start clear: dropping the segments a previous run left in %s", cfg->ssd_path);
+        rc = ssd_create(&sc, &t);
+        if (rc != ST_OK) {
+            log_warn("ssd tier: cannot open %s (%s)", cfg->ssd_path, st_strerror(rc));
+            goto fail;
+        }
+        struct ssd_stats ss;
+        ssd_stats(t, &ss);
+        log_notice("ssd tier: %s, %" PRIu64 " MB, %" PRIu64 " keys re-attached from %" PRIu64
+                   " segments (%" PRIu64 " damaged entries skipped)%s",
+                   cfg->ssd_path, (uint64_t)cfg->ssd_size >> 20, ss.attach_records, ss.attach_segments,
+                   ss.attach_damaged, ss.direct_io ? ", O_DIRECT" : "");
         tg->slot[tg->n++].t = t;
     }
     if (want_mem) {
@@ -949,6 +991,40 @@ static void addf(void (*add)(void *, const char *), void *ud, const char *fmt, .
     add(ud, line);
 }
 
+/* The SSD tier's own figures, as ssd_* lines of INFO tiers. */
+static void ssd_info(struct tier *t, void (*add)(void *ud, const char *line), void *ud)
+{
+    struct ssd_stats ss;
+    ssd_stats(t, &ss);
+    addf(add, ud, "ssd_segments:%" PRIu64 "\r\n", ss.segments);
+    addf(add, ud, "ssd_segments_open:%" PRIu64 "\r\n", ss.segments_open);
+    addf(add, ud, "ssd_segments_sealed:%" PRIu64 "\r\n", ss.segments_sealed);
+    addf(add, ud, "ssd_used_bytes:%" PRIu64 "\r\n", ss.used_bytes);
+    addf(add, ud, "ssd_live_bytes:%" PRIu64 "\r\n", ss.live_bytes);
+    addf(add, ud, "ssd_capacity_bytes:%" PRIu64 "\r\n", ss.capacity_bytes);
+    addf(add, ud, "ssd_index_bytes:%" PRIu64 "\r\n", ss.index_bytes);
+    addf(add, ud, "ssd_index_entries:%" PRIu64 "\r\n", ss.index_entries);
+    addf(add, ud, "ssd_buffer_bytes:%" PRIu64 "\r\n", ss.buffer_bytes);
+    addf(add, ud, "ssd_bytes_written:%" PRIu64 "\r\n", ss.device_bytes_written);
+    addf(add, ud, "ssd_record_bytes:%" PRIu64 "\r\n", ss.record_bytes_inserted);
+    addf(add, ud, "ssd_write_amplification:%.3f\r\n",
+         ss.record_bytes_inserted ? (double)ss.device_bytes_written / (double)ss.record_bytes_inserted : 0.0);
+    addf(add, ud, "ssd_device_reads:%" PRIu64 "\r\n", ss.device_reads);
+    addf(add, ud, "ssd_buffer_hits:%" PRIu64 "\r\n", ss.buffer_hits);
+    addf(add, ud, "ssd_read_bytes:%" PRIu64 "\r\n", ss.read_bytes);
+    addf(add, ud, "ssd_notes_written:%" PRIu64 "\r\n", ss.notes_written);
+    addf(add, ud, "ssd_segments_compacted:%" PRIu64 "\r\n", ss.segments_compacted);
+    addf(add, ud, "ssd_records_moved:%" PRIu64 "\r\n", ss.records_moved);
+    addf(add, ud, "ssd_segments_expired:%" PRIu64 "\r\n", ss.segments_expired);
+    addf(add, ud, "ssd_keys_expired:%" PRIu64 "\r\n", ss.keys_expired);
+    addf(add, ud, "ssd_segments_evicted:%" PRIu64 "\r\n", ss.segments_evicted);
+    addf(add, ud, "ssd_keys_evicted:%" PRIu64 "\r\n", ss.keys_evicted);
+    addf(add, ud, "ssd_attach_records:%" PRIu64 "\r\n", ss.attach_records);
+    addf(add, ud, "ssd_attach_damaged:%" PRIu64 "\r\n", ss.attach_damaged);
+    addf(add, ud, "ssd_failed:%d\r\n", ss.failed);
+    addf(add, ud, "ssd_direct_io:%d\r\n", ss.direct_io);
+}
+
 void tiering_info(struct tiering *tg, void (*add)(void *ud, const char *line), void *ud)
 {
     struct codec_stats cs;
@@ -995,5 +1071,7 @@ void tiering_info(struct tiering *tg, void (*add)(void *ud, const char *line), v
              atomic_load(&s->reads),
              atomic_load(&s->demote_failures) + atomic_load(&s->read_failures), ts.errors,
              atomic_load(&s->moved_in), atomic_load(&s->sync_reads), atomic_load(&s->expired), lat_pct(&s->lat, 50), lat_pct(&s->lat, 99), lat_pct(&s->lat, 99.9), ts.failed);
+        if (strcmp(s->t->name, "ssd") == 0)
+            ssd_info(s->t, add, ud);
     }
 }
