@@ -121,6 +121,8 @@ struct tier_stats {
     uint64_t errors;       /* checksum failures and I/O errors */
     uint64_t expired;      /* indexed tiers: records the tier dropped itself
                             * because their expiry passed (active expiry) */
+    uint64_t evicted;      /* indexed tiers: keys the tier dropped itself to make
+                            * room when full (whole segments evicted) */
     int failed;            /* sticky failed state */
 };
 

@@ -550,7 +550,8 @@ static void sec_stats(struct info_ctx *x)
               s->net_input_bytes, s->net_output_bytes,
               info_inst_get(&srv->inst, INFO_INST_NET_IN) / 1024.0,
               info_inst_get(&srv->inst, INFO_INST_NET_OUT) / 1024.0, s->rejected_connections,
-              expired, expired_stale_perc(srv), s->expire_cycle_us / 1000, s->evicted_keys,
+              expired, expired_stale_perc(srv), s->expire_cycle_us / 1000,
+              s->evicted_keys + (srv->tiering ? tiering_evicted_keys(srv->tiering) : 0),
               s->keyspace_hits, s->keyspace_misses, s->error_replies, s->client_qbuf_limit_disconnections,
               s->client_output_limit_disconnections);
 }

@@ -489,6 +489,19 @@ int tiering_cascade_source(struct tiering *tg, int watermark_pct)
     return -1;
 }
 
+uint64_t tiering_evicted_keys(struct tiering *tg)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < tg->n; i++) {
+        if (!tg->slot[i].indexed)
+            continue;
+        struct tier_stats ts;
+        tg->slot[i].t->ops->stats(tg->slot[i].t, &ts);
+        n += ts.evicted;
+    }
+    return n;
+}
+
 int tiering_has_indexed(const struct tiering *tg)
 {
     return tg->nindexed > 0;

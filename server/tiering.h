@@ -46,6 +46,10 @@ uint64_t tiering_expired_keys(struct tiering *tg);
  * capacity and has an indexed tier after it (the cascade's source), or -1. */
 int tiering_cascade_source(struct tiering *tg, int watermark_pct);
 
+/* Keys indexed tiers dropped to make room when full: INFO's evicted_keys
+ * adds them. */
+uint64_t tiering_evicted_keys(struct tiering *tg);
+
 /* 1 when some tier keeps its own index (keys with no DRAM stub). */
 int tiering_has_indexed(const struct tiering *tg);
 

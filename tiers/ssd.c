@@ -1302,6 +1302,7 @@ static void ssd_tier_stats(struct tier *tt, struct tier_stats *out)
     out->dels = rd(&c->removes);
     out->errors = rd(&c->errors);
     out->expired = rd(&c->keys_expired);
+    out->evicted = rd(&c->keys_evicted);
     out->failed = __atomic_load_n(&t->failed, __ATOMIC_RELAXED);
 }
 
