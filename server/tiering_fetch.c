@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "engine/entry.h"
 #include "engine/err.h"
@@ -83,6 +84,7 @@ struct tgf_item {
     struct tier_req req; /* first: item_done casts back */
     struct tgf *f;
     int slot;
+    uint64_t t0_ns;      /* when the read was issued (INFO tiers read latency) */
     char *key;           /* TGF_KEYS: owned copy of the key; NULL for reads by loc */
 };
 
@@ -240,10 +242,25 @@ static void publish_listing(struct tgf *f)
 
 /* ---- issuing reads -------------------------------------------------------- */
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A read's latency as the server sees it: issue to answer, device or buffer. */
+static void item_latency(struct tgf_item *it)
+{
+    if (it->req.rc == ST_OK)
+        lat_add(&it->f->tg->slot[it->slot].lat, mono_ns() - it->t0_ns);
+}
+
 static void item_done(struct tier_req *r)
 {
     struct tgf_item *it = (struct tgf_item *)r;
     struct tgf *f = it->f;
+    item_latency(it);
     if (atomic_fetch_sub_explicit(&f->pending, 1, memory_order_acq_rel) == 1)
         worker_post_msg(f->w, &f->msg);
 }
@@ -258,9 +275,11 @@ static int issue(struct tgf *f, size_t from, size_t to)
         struct tier *t = f->tg->slot[it->slot].t;
         it->f = f;
         it->req.done = item_done;
+        it->t0_ns = mono_ns();
         int rc = it->key ? t->index->fetch(t, &it->req) : t->index->fetch_at(t, &it->req);
         if (rc != ST_EPENDING) {
             it->req.rc = rc;
+            item_latency(it);
             atomic_fetch_sub_explicit(&f->pending, 1, memory_order_acq_rel);
         }
     }
