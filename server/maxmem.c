@@ -353,7 +353,7 @@ static int cascade_run(struct worker *w, int64_t budget_us, int max_moves)
     unsigned samples = (unsigned)cfg_load(srv->cfg.maxmemory_samples);
     int64_t start = util_mono_us(), now_ms = util_time_ms();
     int moved = 0;
-    for (int tries = 0; moved < max_moves && tries < max_moves * 4; tries++) {
+    for (long tries = 0; moved < max_moves && tries < (long)max_moves * 4; tries++) {
         if (util_mono_us() - start > budget_us)
             break;
         struct evict_cand cand;
@@ -378,7 +378,7 @@ static int cascade_run(struct worker *w, int64_t budget_us, int max_moves)
 
 void maxmem_cascade(struct worker *w, int64_t budget_us)
 {
-    cascade_run(w, budget_us, INT32_MAX);
+    cascade_run(w, budget_us, 1 << 20); /* the time budget decides */
 }
 
 /* What freeing gave back comes off the cached figure at once, so the next

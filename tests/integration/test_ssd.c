@@ -732,7 +732,17 @@ static void test_concurrent_reads_writes_deletes_expiry_with_compaction(void **s
                                      .stop = &stop_flag, .reads = &reads, .bad = &bad };
         pthread_create(&th[i], NULL, i < WRITERS ? writer_main : reader_main, &wa[i]);
     }
-    sleep_ms(6000);
+    /* at least 6 s, and until compaction has run under the load (slower
+     * builds take longer to make enough dead records) */
+    long long t_end = mono_ms() + 6000, t_max = mono_ms() + 60000;
+    for (;;) {
+        sleep_ms(500);
+        char *compacted = tk_info_field(c, "ssd_segments_compacted");
+        long long n = compacted ? atoll(compacted) : 0;
+        free(compacted);
+        if ((mono_ms() >= t_end && n > 0) || mono_ms() >= t_max)
+            break;
+    }
     atomic_store(&stop_flag, 1);
     for (int i = 0; i < WRITERS + READERS; i++)
         pthread_join(th[i], NULL);

@@ -219,7 +219,7 @@ static void test_index_fetch_completes_later_exactly_once(void **state)
 {
     struct tier *t = ix_tier(state);
     enum { N = 200 };
-    char keys[N][16];
+    char keys[N][24];
     for (int i = 0; i < N; i++) {
         snprintf(keys[i], sizeof(keys[i]), "async:%d", i);
         if (i % 4)
