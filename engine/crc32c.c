@@ -20,6 +20,14 @@
  * libgcc's CPU-model word (filled once by libgcc's own constructor): a load
  * and a test, no function pointer and no module state of ours.
  *
+ * crc32c_combine works in GF(2)[x] modulo the polynomial, on the reflected
+ * representation (bit 31 is x^0): appending len2 bytes multiplies the
+ * running remainder by x^(8 len2), and since the initial value and the
+ * final xor cancel between the two pieces, crc(a || b) = crc(a) * x^(8
+ * len2) + crc(b) (Mark Adler's derivation in zlib's crc32.c). x^(8 len2) is
+ * built by square-and-multiply from x^8, so no table (and no state) is
+ * needed.
+ *
  * Invariants:
  *  1. crc32c_sw and crc32c_hw return the same value for every input.
  *  2. No input length or alignment reads outside [buf, buf + len).
@@ -508,3 +516,36 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 }
 
 #endif
+
+/* a(x) * b(x) modulo the polynomial, both reflected (bit 31 = x^0). a must
+ * not be 0 (it never is here: a power of x). */
+static uint32_t gf2_mulmod(uint32_t a, uint32_t b)
+{
+    uint32_t m = 0x80000000u, p = 0;
+
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0)
+                break;
+        }
+        m >>= 1;
+        b = (b & 1) ? (b >> 1) ^ 0x82F63B78u : b >> 1;
+    }
+    return p;
+}
+
+uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
+{
+    uint32_t p = 0x80000000u;  /* x^0 */
+    uint32_t sq = 0x00800000u; /* x^8: one byte */
+
+    while (len2) {
+        if (len2 & 1)
+            p = gf2_mulmod(sq, p);
+        len2 >>= 1;
+        if (len2)
+            sq = gf2_mulmod(sq, sq);
+    }
+    return gf2_mulmod(p, crc1) ^ crc2;
+}

@@ -18,6 +18,13 @@
  * else crc32c_sw; both give the same value. Thread-safe, no state. */
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 
+/* The CRC of a || b from crc1 = crc32c(0, a, len_a) and crc2 = crc32c(0, b,
+ * len2) alone: crc32c_combine(crc1, crc2, len2) == crc32c(crc1, b, len2),
+ * without b's bytes, in O(log len2) steps (zlib's crc32_combine, for this
+ * polynomial). Lets a writer checksum each piece of a file once and still
+ * chain a CRC over the whole (engine/snap.c). Thread-safe, no state. */
+uint32_t crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
+
 /* The portable table-driven version (slicing-by-8). */
 uint32_t crc32c_sw(uint32_t crc, const void *buf, size_t len);
 
