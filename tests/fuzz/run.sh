@@ -40,7 +40,6 @@ for t in $targets; do
     status=1
     echo "fuzz_$t FAILED: see $build/fuzz_$t.log and $artifacts/" >&2
   fi
-  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' "$build/fuzz_$t.log" || true
-  tail -n 1 "$build/fuzz_$t.log"
+  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+[[:space:]]+DONE)' "$build/fuzz_$t.log" || true
 done
 exit $status

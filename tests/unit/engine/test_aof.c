@@ -260,8 +260,12 @@ static void test_aof_round_trip_keeps_offsets_times_databases_and_arguments(void
 
     size_t n;
     struct aof_damage d;
+    tu_track(-1);
     assert_int_equal(read_prefix(vfs_posix(), c->path, &l, &n, &d), ST_ENOENT);
+    tu_untrack();
     assert_int_equal(n, l.n);
+    /* flat memory: the window, the 3 MiB record's own buffer, the model's copies (tracked too) */
+    assert_true(tu_max_alloc <= big + 128); /* the record: 12 + 32 + its arguments */
     struct aof_reader *r;
     struct aof_meta m;
     struct aof_rec rec;
@@ -401,7 +405,7 @@ static void test_aof_torn_tail_at_every_cut_of_the_last_record(void **state)
         assert_int_equal(got, 29);
     }
     /* every cut anywhere gives the records before it and a torn tail (or a clean end) */
-    for (uint64_t cut = 64; cut < n; cut += 7) {
+    for (uint64_t cut = 64; cut < n; cut++) {
         tu_spit(c->other, f, cut);
         int rc = read_prefix(vfs_posix(), c->other, &l, &got, &d);
         size_t whole = 0;

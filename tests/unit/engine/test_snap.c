@@ -557,6 +557,20 @@ static void test_snap_thousands_of_items_across_many_blocks(void **state)
         assert_same_per_kind(&w, &r, mode != 1);
         xl_free(&r);
     }
+    /* memory stays flat: one block at a time, whatever the file's size */
+    for (unsigned flags = 0; flags <= SNAP_SKIP_COLD_DATA; flags++) {
+        struct snap_reader *rd;
+        struct snap_item it2;
+        int rc2;
+        tu_track(-1);
+        assert_int_equal(snap_reader_open(v, c->fin, flags, &rd, NULL), ST_OK);
+        while ((rc2 = snap_next(rd, &it2)) == ST_OK)
+            ;
+        assert_int_equal(rc2, ST_ENOENT);
+        snap_reader_close(&rd);
+        tu_untrack();
+        assert_true(tu_max_alloc <= SNAP_BLOCK_TARGET + 64 * 1024);
+    }
     /* on demand, now and then: every 7th cold record, compared with what was written */
     struct snap_reader *r;
     struct snap_item it;
