@@ -356,9 +356,18 @@ void ks_entry_free(struct keyspace *ks, struct entry *e)
 
 void ks_cold_release(void)
 {
-    for (int i = 0; i < ks_cold.ntemp; i++)
-        entry_destroy(ks_cold.temp[i]);
+    struct ks_temp_chunk *c = ks_cold.temp;
+    for (int i = 0; i < ks_cold.ntemp; i++) {
+        entry_destroy(c->e[i % KS_TEMP_CHUNK]);
+        if (i % KS_TEMP_CHUNK == KS_TEMP_CHUNK - 1)
+            c = c->next;
+    }
     ks_cold.ntemp = 0;
+    while (ks_cold.temp) {
+        struct ks_temp_chunk *n = ks_cold.temp->next;
+        free(ks_cold.temp);
+        ks_cold.temp = n;
+    }
 }
 
 struct ks_tracked *ks_cold_take_tracked(size_t *n)
@@ -403,6 +412,27 @@ static void list_add(struct ks_tracked **list, size_t *n, size_t *cap, int dedup
     (*list)[(*n)++] = (struct ks_tracked){ .db = db, .klen = klen, .key = copy };
 }
 
+/* Lends full (taken) to the running command: a slot in this thread's chunks
+ * of lent copies, whose address stays valid until ks_cold_release. Returns
+ * the link, or NULL when no memory is left for a new chunk. */
+static struct entry **lend(struct entry *full)
+{
+    int i = ks_cold.ntemp;
+    struct ks_temp_chunk **cp = &ks_cold.temp;
+    for (int k = i / KS_TEMP_CHUNK; k > 0; k--)
+        cp = &(*cp)->next;
+    if (!*cp) {
+        *cp = calloc(1, sizeof(**cp));
+        if (!*cp)
+            return NULL;
+    }
+    (*cp)->e[i % KS_TEMP_CHUNK] = full;
+    full->next = NULL;
+    ks_cold.ntemp++;
+    ks_cold.lent++;
+    return &(*cp)->e[i % KS_TEMP_CHUNK];
+}
+
 /* Remembers (db, key) for the server (tier-demote-on-write). */
 static void track(int db, const char *key, uint32_t klen)
 {
@@ -434,8 +464,8 @@ static struct entry **cold_lookup(struct keyspace *ks, int db, const struct ks_k
     }
     if (!(flags & KS_F_NOTOUCH))
         ks_touch(ks, k->shard, full);
-    int promote = !ks_cold.readonly || ks_cold.ntemp == KS_TEMP_MAX ||
-                  (ks->cold.admit && ks->cold.admit(ks->cold.ud, stub));
+    int promote = !ks_cold.readonly ||
+                  (!ks_cold.no_admit && ks->cold.admit && ks->cold.admit(ks->cold.ud, stub));
     if (!promote) {
         /* The stub counts its reads since demotion in the counter bits and
          * keeps the time of the last one, for the admission rule. */
@@ -443,10 +473,10 @@ static struct entry **cold_lookup(struct keyspace *ks, int db, const struct ks_k
             uint32_t reads = stub->access >> 24;
             stub->access = ((reads < 255 ? reads + 1 : 255) << 24) | lru_now(ks);
         }
-        full->next = NULL;
-        ks_cold.temp[ks_cold.ntemp] = full;
-        ks_cold.lent++;
-        return &ks_cold.temp[ks_cold.ntemp++];
+        struct entry **lent = lend(full);
+        if (lent)
+            return lent;
+        /* no memory to lend: promote instead */
     }
     full->next = stub->next;
     ht_replace_ref(ref, full);
@@ -473,22 +503,21 @@ static struct entry **miss_lookup(struct keyspace *ks, int db, const struct ks_k
     if (!(flags & KS_F_NOTOUCH))
         ks_touch(ks, k->shard, full);
     full->next = NULL;
-    int promote = !ks_cold.readonly || ks_cold.ntemp == KS_TEMP_MAX || src.admit;
+    int promote = !ks_cold.readonly || (src.admit && !ks_cold.no_admit);
     if (!promote) {
-        ks_cold.temp[ks_cold.ntemp] = full;
-        ks_cold.lent++;
-        return &ks_cold.temp[ks_cold.ntemp++];
+        struct entry **lent = lend(full);
+        if (lent)
+            return lent;
+        /* no memory to lend: promote instead */
     }
     struct ks_shard_db *d = sdb(ks, k->shard, db);
     /* the caller may hold links from earlier lookups (SMOVE's source while
      * it looks up the destination): insert without moving any (ht.h) */
     if (ht_insert_stable(&d->ht, k->hash, full) != ST_OK) {
         /* no memory for the table slot: lend it instead; the record stays */
-        if (ks_cold.ntemp < KS_TEMP_MAX) {
-            ks_cold.temp[ks_cold.ntemp] = full;
-            ks_cold.lent++;
-            return &ks_cold.temp[ks_cold.ntemp++];
-        }
+        struct entry **lent = lend(full);
+        if (lent)
+            return lent;
         entry_destroy(full);
         return NULL;
     }

@@ -40,6 +40,8 @@ struct ks_shard {
                                * relaxed atomic stores, read without the lock by the
                                * expire cycle to skip shards with nothing to expire */
     uint64_t lfu_rng;         /* xorshift state for LFU's probabilistic increment; lock */
+    uint32_t pins;            /* multi-key commands between their key lookups: no key of the
+                               * shard may become a stub (server/tiering_fetch.c); lock */
 } __attribute__((aligned(64)));
 
 struct keyspace_conf {
@@ -263,7 +265,7 @@ void ks_touch(struct keyspace *ks, unsigned shard, struct entry *e);
 /* Installs (copies) ops; NULL removes them. Before any stub exists. */
 void ks_set_cold_ops(struct keyspace *ks, const struct ks_cold_ops *ops);
 
-#define KS_TEMP_MAX 64
+#define KS_TEMP_CHUNK 64 /* lent copies per chunk: chunks never move, so links into them stay valid */
 #define KS_F_STUB 0x2   /* return stubs as they are */
 #define KS_F_NOMISS 0x4 /* a DRAM miss is a miss: do not ask indexed tiers */
 
@@ -273,11 +275,18 @@ struct ks_tracked {
     char *key; /* owned */
 };
 
+struct ks_temp_chunk {
+    struct ks_temp_chunk *next;
+    struct entry *e[KS_TEMP_CHUNK];
+};
+
 /* Per-thread cold-lookup context, set by the server around each command. */
 struct ks_cold_ctx {
     int readonly;                     /* the running command only reads */
-    int ntemp;
-    struct entry *temp[KS_TEMP_MAX];  /* lent copies, freed by ks_cold_release */
+    int no_admit;                     /* read-only lookups lend, never promote (a command
+                                       * that holds links from earlier lookups) */
+    int ntemp;                        /* lent copies in use, over the chunks */
+    struct ks_temp_chunk *temp;       /* lent copies, freed by ks_cold_release */
     int track;                        /* record the keys lookups find or inserts add */
     size_t ntracked, cap;
     struct ks_tracked *tracked;

@@ -170,6 +170,7 @@ void client_free(struct client *c)
     free(c->argv);
     free(c->qbuf);
     free(c->obuf);
+    free(c->pins);
     free(c);
 }
 
@@ -313,8 +314,11 @@ void client_run(struct client *c, const struct cmd_entry *e)
         ks_cold.track = (e->def->flags & CMD_WRITE) && cfg_load(c->srv->cfg.tier_demote_on_write);
         ks_cold.note_born = cfg_load(c->srv->cfg.maxmemory) > 0;
     }
+    if (tg)
+        tiering_command_begin(c, e);
     e->def->proc(c);
     if (tg) {
+        tiering_command_end(c);
         ks_cold_release();
         ks_cold.readonly = 0;
         if (ks_cold.lent | ks_cold.promoted | ks_cold.lost)

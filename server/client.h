@@ -106,6 +106,11 @@ struct client {
     uint32_t errors_before;        /* reply_error count at start, to mark failed calls */
     uint32_t errors;               /* error replies written to this client */
 
+    /* shards whose keys may not become stubs while the running multi-key
+     * command is between its lookups (tiering_fetch.c); owned */
+    unsigned *pins;
+    unsigned npins, pins_cap;
+
     /* suspension */
     client_resume_fn *resume;
     void *resume_ud;

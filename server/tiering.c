@@ -756,7 +756,7 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
         return ST_ENOENT;
     }
     struct entry *e = *ref;
-    if (e->flags & ENTRY_F_MOVING) { /* another worker is demoting it */
+    if ((e->flags & ENTRY_F_MOVING) || ks->shards[k.shard].pins) { /* being demoted elsewhere, or in use */
         ks_unlock(ks, k.shard);
         return ST_EAGAIN;
     }
@@ -796,7 +796,8 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
 
     ks_lock(ks, k.shard);
     ref = ks_find_ref(ks, db, &k, now_ms, KS_F_NOTOUCH | KS_F_STUB | KS_F_NOMISS);
-    if (!ref || *ref != e || ks->shards[k.shard].dirty != dirty || e->type != type) {
+    if (!ref || *ref != e || ks->shards[k.shard].dirty != dirty || e->type != type ||
+        ks->shards[k.shard].pins) {
         if (ref)
             (*ref)->flags &= (uint8_t)~ENTRY_F_MOVING;
         ks_unlock(ks, k.shard);
@@ -857,7 +858,7 @@ static int move_stub(struct tiering *tg, int db, const char *key, size_t klen, i
         return ST_ENOENT;
     }
     struct entry *stub = *ref;
-    if (stub->flags & ENTRY_F_MOVING) {
+    if ((stub->flags & ENTRY_F_MOVING) || ks->shards[k.shard].pins) {
         ks_unlock(ks, k.shard);
         return ST_EAGAIN;
     }
@@ -907,7 +908,7 @@ static int move_stub(struct tiering *tg, int db, const char *key, size_t klen, i
     if (ref && *ref == stub)
         entry_stub_get(stub, &now);
     if (!ref || *ref != stub || now.gen != st.gen || now.hint != st.hint || now.tier != st.tier ||
-        entry_expire(stub) != expire_ms) {
+        entry_expire(stub) != expire_ms || ks->shards[k.shard].pins) {
         if (ref)
             (*ref)->flags &= (uint8_t)~ENTRY_F_MOVING;
         ks_unlock(ks, k.shard);

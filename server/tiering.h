@@ -68,6 +68,15 @@ struct client;
 struct cmd_entry;
 int tiering_fetch_ahead(struct client *c, const struct cmd_entry *e);
 
+/* Around a command's proc (client_run). A multi-key command holds links from
+ * earlier lookups while it looks up later keys, and a lookup that promotes a
+ * stub replaces the stub's node, which may hold such a link. So before a
+ * multi-key write runs, begin promotes its keys' stubs and pins their shards
+ * (no key there becomes a stub until end); a multi-key read lends cold values
+ * only, never promotes. Single-key commands are left alone. */
+void tiering_command_begin(struct client *c, const struct cmd_entry *e);
+void tiering_command_end(struct client *c);
+
 /* After a command ran: frees what was read ahead for it. */
 void tiering_fetch_done(void);
 

@@ -540,6 +540,59 @@ static int fetch_keys(struct client *c, const struct cmd_entry *e)
     return rc;
 }
 
+/* ---- multi-key commands: no promotion between their lookups ------------- */
+
+void tiering_command_begin(struct client *c, const struct cmd_entry *e)
+{
+    const struct cmd_def *d = e->def;
+    int multi = (d->flags & CMD_MOVABLE) || (d->first_key > 0 && d->last_key != d->first_key);
+    if (!multi)
+        return;
+    if (!(d->flags & CMD_WRITE)) {
+        ks_cold.no_admit = 1; /* reads lend: the table does not change under them */
+        return;
+    }
+    struct keyspace *ks = c->srv->ks;
+    struct keyref stack[16], *keys = stack;
+    if (c->argc > 16) {
+        keys = malloc(sizeof(*keys) * (size_t)(c->argc < KEYS_MAX ? c->argc : KEYS_MAX));
+        if (!keys)
+            return; /* cannot prepare: the command runs as it would without tiers' help */
+    }
+    size_t n = command_keys(c, e, keys);
+    if (n >= 2 && c->pins_cap < n) {
+        unsigned *np = realloc(c->pins, n * sizeof(*np));
+        if (np) {
+            c->pins = np;
+            c->pins_cap = (unsigned)n;
+        }
+    }
+    for (size_t i = 0; n >= 2 && i < n && c->npins < c->pins_cap; i++) {
+        struct ks_key k;
+        ks_key_init(ks, &k, keys[i].p, keys[i].len);
+        ks_lock(ks, k.shard);
+        /* a write lookup promotes a stub now, before any link is held */
+        ks_find_ref(ks, keys[i].db, &k, c->now_ms, KS_F_NOTOUCH | KS_F_NOMISS);
+        ks->shards[k.shard].pins++;
+        ks_unlock(ks, k.shard);
+        c->pins[c->npins++] = k.shard;
+    }
+    if (keys != stack)
+        free(keys);
+}
+
+void tiering_command_end(struct client *c)
+{
+    struct keyspace *ks = c->srv->ks;
+    ks_cold.no_admit = 0;
+    for (unsigned i = 0; i < c->npins; i++) {
+        ks_lock(ks, c->pins[i]);
+        ks->shards[c->pins[i]].pins--;
+        ks_unlock(ks, c->pins[i]);
+    }
+    c->npins = 0;
+}
+
 /* ---- SCAN, KEYS, RANDOMKEY ------------------------------------------------ */
 
 static int parse_cursor(const struct arg *a, uint64_t *out)
