@@ -354,7 +354,7 @@ struct iargs {
     int type;            /* --type */
     long long db;        /* --db */
     int tier;            /* --tier */
-    int json, long_fmt, raw, escaped, value_only, no_del, include_expired;
+    int json, long_fmt, raw, escaped, value_only, no_del, include_expired, peak_rss;
     const char *format;  /* dump --format */
     const char *html;    /* report --html */
     char sep;            /* report --sep (default ':') */

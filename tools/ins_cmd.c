@@ -15,7 +15,9 @@
  *    every value the way a loader would (hot: serial_decode; cold: the
  *    record's type, its dictionary present in the snapshot, decompression to
  *    exactly rawlen, serial_decode) and checks that no (db, key) appears
- *    twice (ins_kset.c, in hash partitions under --mem). The second walk
+ *    twice (a sorted array of 16-byte (db, key) hashes, in hash partitions
+ *    when the footer's key count times 24 bytes exceeds --mem; a last walk
+ *    names the duplicated keys). The second walk
  *    stops at the first structural damage (the reader is sticky), so value
  *    checks cover the items before it.
  *  - a PMem pool or SSD directory: the reader's own checks (ins_pool.c,
@@ -27,7 +29,8 @@
  *  kind strata-inspect reads, an I/O error).
  *
  * Memory: one block or window, one decoded value; verify's duplicate check
- * and nothing else keeps a table (ins_kset.c, bounded by --mem).
+ * keeps 16 bytes per key of one partition (at most --mem) and nothing else
+ * grows with the input.
  *
  * Threads: one. Durability: writes only to stdout/stderr.
  */
@@ -103,6 +106,10 @@ static int walk_end(struct ins_ctx *cx, struct src *s, int rc)
 
 /* ---- verify -------------------------------------------------------------------- */
 
+struct hpair {
+    uint64_t lo, hi;
+};
+
 struct vstate {
     struct ins_ctx *cx;
     const struct iargs *a;
@@ -112,9 +119,14 @@ struct vstate {
     char first_where[512];
     uint64_t first_off;
     char first_what[512];
-    struct kset ks;
+    /* the duplicate-key check (snapshots): the (db, key) hashes of one partition, then sorted */
+    int dup_check;
+    struct hpair *hs, *dupv;
+    unsigned char *named; /* per dupv entry: named already */
+    size_t nh, hcap, ndup, dcap;
     unsigned parts, part;
-    int dup_off; /* the table could not grow: no duplicate check */
+    int naming;  /* the pass that names the duplicated keys */
+    int dup_off; /* out of memory: no duplicate check */
 };
 
 static void v_first(struct vstate *v, const char *where, uint64_t off, const char *what)
@@ -163,25 +175,76 @@ static void key_desc(char *buf, size_t cap, const struct src_key *k)
     out_fini(&o);
 }
 
+static int cmp_hpair(const void *a, const void *b)
+{
+    const struct hpair *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* After a partition's walk: sort its hashes and keep the ones met twice. */
+static void v_find_dups(struct vstate *v)
+{
+    qsort(v->hs, v->nh, sizeof(*v->hs), cmp_hpair);
+    for (size_t i = 1; i < v->nh; i++) {
+        if (cmp_hpair(&v->hs[i - 1], &v->hs[i]) != 0)
+            continue;
+        v->dups++;
+        if (v->ndup && cmp_hpair(&v->dupv[v->ndup - 1], &v->hs[i]) == 0)
+            continue;
+        if (v->ndup == v->dcap) {
+            size_t nc = v->dcap ? v->dcap * 2 : 16;
+            struct hpair *nd = realloc(v->dupv, nc * sizeof(*nd));
+            if (!nd) {
+                v->dup_off = 1;
+                return;
+            }
+            v->dupv = nd;
+            v->dcap = nc;
+        }
+        v->dupv[v->ndup++] = v->hs[i];
+    }
+    v->nh = 0;
+}
+
 static int v_key(void *ud, const struct src_key *k)
 {
     struct vstate *v = ud;
-    uint64_t lo, hi;
+    struct hpair h;
 
-    kset_hash_key(k->db, k->key, k->klen, &lo, &hi);
-    if (!v->dup_off && kset_part(lo, v->parts) == v->part) {
-        int fresh;
-        if (!kset_add(&v->ks, lo, hi, &fresh)) {
-            v->dup_off = 1;
-        } else if (!fresh) {
-            char d[400], msg[512];
-            v->dups++;
-            key_desc(d, sizeof(d), k);
-            snprintf(msg, sizeof(msg), "%s appears more than once", d);
-            v->damage++;
-            v_first(v, k->where, k->off, msg);
-            if (v->damage <= v->a->max_damage)
-                out_printf(v->cx->out, "  damaged: %s\n", msg);
+    if (v->dup_check && !v->dup_off) {
+        kset_hash_key(k->db, k->key, k->klen, &h.lo, &h.hi);
+        if (v->naming) {
+            struct hpair *d = bsearch(&h, v->dupv, v->ndup, sizeof(h), cmp_hpair);
+            if (d && !v->named[d - v->dupv]) {
+                char desc[400], msg[512];
+                key_desc(desc, sizeof(desc), k);
+                snprintf(msg, sizeof(msg), "%s appears more than once", desc);
+                v->named[d - v->dupv] = 1;
+                v->damage++;
+                v_first(v, NULL, 0, msg);
+                if (v->damage <= v->a->max_damage)
+                    out_printf(v->cx->out, "  damaged: %s\n", msg);
+            }
+            return out_ok(v->cx->out) ? 0 : 1;
+        }
+        if (kset_part(h.lo, v->parts) == v->part) {
+            if (v->nh == v->hcap) {
+                size_t nc = v->hcap ? v->hcap + v->hcap / 2 : 4096;
+                struct hpair *nh = realloc(v->hs, nc * sizeof(*nh));
+                if (!nh) {
+                    v->dup_off = 1;
+                    free(v->hs);
+                    v->hs = NULL;
+                    v->nh = v->hcap = 0;
+                } else {
+                    v->hs = nh;
+                    v->hcap = nc;
+                }
+            }
+            if (!v->dup_off)
+                v->hs[v->nh++] = h;
         }
     }
     if (v->part != 0)
@@ -239,25 +302,36 @@ static int verify_snapshot(struct ins_ctx *cx, const struct iargs *a, const char
     int walk_rc = ST_OK;
     if (orc == ST_OK) {
         v.s = s;
-        v.parts = kset_parts(rep.meta.keys ? rep.meta.keys : rep.keys, a->mem);
+        uint64_t nkeys = rep.meta.keys > rep.keys ? rep.meta.keys : rep.keys;
+        v.dup_check = 1;
+        v.parts = (unsigned)((nkeys * 24 + a->mem - 1) / a->mem); /* 16 bytes a key, growth slack */
+        if (v.parts < 1)
+            v.parts = 1;
         struct src_cbs cbs = {.key = v_key, .aux = v_aux, .ud = &v};
         for (v.part = 0; v.part < v.parts; v.part++) {
-            kset_clear(&v.ks);
             walk_rc = src_each(s, v.part == 0 ? SRC_WITH_DATA : 0, &cbs);
             if (walk_rc != ST_OK)
                 break;
+            v_find_dups(&v);
         }
+        free(v.hs);
+        v.hs = NULL;
+        if (walk_rc == ST_OK && v.ndup && !v.dup_off && (v.named = calloc(v.ndup, 1)) != NULL) {
+            v.naming = 1;
+            v.part = v.parts; /* no value checks again */
+            walk_rc = src_each(s, 0, &cbs);
+        }
+        free(v.dupv);
+        free(v.named);
         if (walk_rc == ST_ENOMEM) {
             fprintf(cx->err, "strata-inspect: %s: out of memory\n", path);
             src_close(&s);
-            kset_free(&v.ks);
             return INS_EXIT_CANNOT;
         }
         src_close(&s);
     } else {
         src_close(&s);
     }
-    kset_free(&v.ks);
     if (!out_ok(cx->out))
         return INS_EXIT_PIPE;
     if (rep.rc == ST_OK && v.damage == 0) {
@@ -324,10 +398,10 @@ int cmd_verify(struct ins_ctx *cx, const struct iargs *a)
     else
         out_printf(cx->out, "%s: SSD directory, %" PRIu64 " segments, %" PRIu64 " dictionary files, %s\n", path,
                    in->segments, in->dict_files, sz);
-    struct vstate v = {.cx = cx, .a = a, .s = s, .parts = 1};
+    struct vstate v = {.cx = cx, .a = a, .s = s, .parts = 1}; /* no duplicate check: a pool records no
+                                                                * databases, an SSD index has one entry a key */
     struct src_cbs cbs = {.key = v_key, .aux = v_aux, .damage = v_damage, .ud = &v};
     rc = src_each(s, SRC_WITH_DATA, &cbs);
-    kset_free(&v.ks);
     if (!out_ok(cx->out)) {
         src_close(&s);
         return INS_EXIT_PIPE;
@@ -346,7 +420,7 @@ int cmd_verify(struct ins_ctx *cx, const struct iargs *a)
         else
             out_printf(cx->out,
                        "OK: %" PRIu64 " current keys, every entry, record and value checks; %" PRIu64
-                       " dictionaries; %" PRIu64 " superseded or deleted PUTs, %" PRIu64 " expired\n",
+                       " dictionaries; %" PRIu64 " PUTs superseded, deleted or flushed, %" PRIu64 " expired\n",
                        v.keys, v.dicts, in->ssd_superseded, in->ssd_expired);
         src_close(&s);
         return INS_EXIT_OK;
@@ -531,7 +605,7 @@ static void info_text(struct out *o, const struct src_info *in, const struct ist
         out_printf(o, "directory   %s: SSD tier, %" PRIu64 " segments, %" PRIu64 " dictionary files, %" PRIu64
                       " other files, %s\n",
                    in->path, in->segments, in->dict_files, in->other_files, b1);
-        out_printf(o, "entries     %" PRIu64 " PUTs (%" PRIu64 " superseded or deleted, %" PRIu64
+        out_printf(o, "entries     %" PRIu64 " PUTs (%" PRIu64 " superseded, deleted or flushed, %" PRIu64
                       " expired), %" PRIu64 " DEL notes\n",
                    in->ssd_puts, in->ssd_superseded, in->ssd_expired, in->ssd_notes);
     }

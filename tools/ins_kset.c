@@ -41,8 +41,8 @@ void kset_hash_key(uint32_t db, const void *key, size_t klen, uint64_t *lo, uint
 
 unsigned kset_parts(uint64_t keys, uint64_t budget)
 {
-    if (budget < (1u << 20))
-        budget = 1u << 20;
+    if (budget < 4096)
+        budget = 4096;
     uint64_t need = keys * KSET_BYTES_PER_KEY;
     uint64_t p = (need + budget - 1) / budget;
     return p == 0 ? 1 : p > 65536 ? 65536 : (unsigned)p;

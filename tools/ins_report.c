@@ -337,7 +337,7 @@ static void svg_share(FILE *f, const char *title, const char *id, const char *co
     }
     fprintf(f, "<figure class=\"chart\"><figcaption>%s</figcaption>\n", title);
     fprintf(f, "<svg id=\"%s\" viewBox=\"0 0 720 %d\" width=\"100%%\" role=\"img\" aria-label=\"%s\">\n", id,
-            40 + 22 * n, title);
+            52 + 22 * n, title);
     for (int row = 0; row < 2; row++) {
         const uint64_t *v = row ? bytes : keys;
         uint64_t tot = row ? tb : tk;
@@ -361,7 +361,7 @@ static void svg_share(FILE *f, const char *title, const char *id, const char *co
         fprintf(f,
                 "<rect x=\"90\" y=\"%d\" width=\"12\" height=\"12\" rx=\"2\" fill=\"%s\"/><text x=\"108\" y=\"%d\" "
                 "class=\"lg\">%s &#8212; %s keys (%.1f%%), %s (%.1f%%)</text>\n",
-                46 + 22 * i - 10, palette[i % 6], 46 + 22 * i, names[i], k, tk ? 100.0 * (double)keys[i] / (double)tk : 0, b,
+                50 + 22 * i, palette[i % 6], 60 + 22 * i, names[i], k, tk ? 100.0 * (double)keys[i] / (double)tk : 0, b,
                 tb ? 100.0 * (double)bytes[i] / (double)tb : 0);
     }
     fprintf(f, "</svg></figure>\n");

@@ -41,7 +41,7 @@
 
 enum {
     O_AS = 1, O_NOW, O_MAXVAL, O_MATCH, O_TYPE, O_DB, O_TIER, O_LONG, O_RAW, O_JSON, O_ESCAPED, O_VALUE_ONLY,
-    O_FORMAT, O_CHUNK, O_NO_DEL, O_INCL_EXPIRED, O_MEM, O_HTML, O_SEP, O_TOP, O_MAX_DAMAGE, O_HELP,
+    O_FORMAT, O_CHUNK, O_NO_DEL, O_INCL_EXPIRED, O_MEM, O_HTML, O_SEP, O_TOP, O_MAX_DAMAGE, O_PEAK_RSS, O_HELP,
 };
 
 struct opt {
@@ -74,6 +74,7 @@ static const struct opt opts[] = {
     {"sep", 0, O_SEP, "C", "key-prefix separator (default ':')"},
     {"top", 0, O_TOP, "N", "biggest keys and prefixes listed (default 20, at most 1000)"},
     {"max-damage", 0, O_MAX_DAMAGE, "N", "damaged objects listed one by one (default 20)"},
+    {"peak-rss", 0, O_PEAK_RSS, NULL, "at the end, print the peak resident memory (VmHWM) to stderr"},
     {"help", 'h', O_HELP, NULL, "this help"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -164,7 +165,7 @@ static const struct opt *find_opt(const char *name, char shrt)
 
 static int takes(const struct subcmd *c, int id)
 {
-    if (id == O_AS || id == O_NOW || id == O_MAXVAL || id == O_HELP)
+    if (id == O_AS || id == O_NOW || id == O_MAXVAL || id == O_PEAK_RSS || id == O_HELP)
         return 1;
     for (const int *p = c->ids; *p; p++)
         if (*p == id)
@@ -315,6 +316,7 @@ static int parse(const struct subcmd *c, int argc, char **argv, struct iargs *a,
             a->chunk = (unsigned)u;
             break;
         case O_NO_DEL: a->no_del = 1; break;
+        case O_PEAK_RSS: a->peak_rss = 1; break;
         case O_INCL_EXPIRED: a->include_expired = 1; break;
         case O_HTML: a->html = val; break;
         case O_SEP:
@@ -339,6 +341,22 @@ static int parse(const struct subcmd *c, int argc, char **argv, struct iargs *a,
         return INS_EXIT_CANNOT;
     }
     return -1;
+}
+
+/* VmHWM of this process image (getrusage's ru_maxrss would include the
+ * parent's memory at fork, inherited across exec). */
+static void print_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            fprintf(stderr, "strata-inspect: peak RSS %lld KiB\n", atoll(line + 6));
+            break;
+        }
+    if (f)
+        fclose(f);
 }
 
 int main(int argc, char **argv)
@@ -389,5 +407,7 @@ int main(int argc, char **argv)
     if (o.broken)
         x = o.broken == EPIPE ? INS_EXIT_PIPE : INS_EXIT_CANNOT;
     out_fini(&o);
+    if (a.peak_rss)
+        print_peak_rss();
     return x;
 }

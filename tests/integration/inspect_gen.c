@@ -9,7 +9,8 @@
  *                                                 (zstd via the codec with and without a trained
  *                                                 dictionary, and raw records, behind the index),
  *                                                 TTLs (future, past), several databases;
- *                                                 variant "b" changes, adds and removes keys
+ *                                                 variant "b" changes, adds and removes keys;
+ *                                                 "dup" holds one key twice (damage)
  *   inspect_gen pool OUT.pool EXPECTED            a PMem pool through tiers/pmem.c (records, a
  *                                                 dictionary, deleted records)
  *   inspect_gen ssd DIR EXPECTED                  an SSD directory through tiers/ssd.c (PUTs in
@@ -26,8 +27,9 @@
  * has no databases: db is "?". Lists keep their order; sets, hashes and
  * zsets are in the generator's order (the test sorts).
  *
- * The time base is the wall clock at run time: expiries are now + 1 h, now
- * + 2 days, and one now - 10 s (already expired).
+ * The time base is the wall clock at run time, or STRATA_GEN_NOW_MS (so two
+ * snapshots can share it): expiries are now + 1 h, now + 2 days, and one
+ * now - 10 s (already expired).
  */
 #include <math.h>
 #include <stdio.h>
@@ -54,6 +56,12 @@
 
 static const struct type_limits lim = TYPE_LIMITS_DEFAULT;
 static FILE *exp_out;
+
+static int64_t gen_now(void)
+{
+    const char *e = getenv("STRATA_GEN_NOW_MS");
+    return e && *e ? strtoll(e, NULL, 10) : util_time_ms();
+}
 
 static void die(const char *what, int rc)
 {
@@ -379,7 +387,7 @@ static int gen_snap(const char *out, int variant)
 {
     char tmp[4096];
     struct dicts ds = {0};
-    struct snapw s = {.now = util_time_ms()};
+    struct snapw s = {.now = gen_now()};
     struct snap_meta m = {.created_ms = s.now, .log_offset = 123456, .lineage = 0xabcdef0123456789ull,
                           .databases = 16};
     int64_t h1 = s.now + 3600 * 1000, d2 = s.now + 2 * 86400 * 1000, past = s.now - 10000;
@@ -427,6 +435,8 @@ static int gen_snap(const char *out, int variant)
     hot(&s, 4, mk_hash("hash:small", 8, 10, -1));
     hot(&s, 4, mk_hash("hash:big", 1200, 20, h1));
     hot(&s, 4, mk_hash("hash:wide", 4, 100, -1));
+    if (variant == 2) /* "dup": a key twice in one database, which verify must catch */
+        hot(&s, 0, mk_str("greeting", 8, "again", 5, -1));
     if (!variant)
         hot(&s, 5, mk_str("only:in:a", 9, "a", 1, -1));
     else
@@ -659,7 +669,7 @@ int main(int argc, char **argv)
     }
     int rc;
     if (strcmp(argv[1], "snap") == 0)
-        rc = gen_snap(argv[2], argc > 4 && strcmp(argv[4], "b") == 0);
+        rc = gen_snap(argv[2], argc > 4 && strcmp(argv[4], "b") == 0 ? 1 : argc > 4 && strcmp(argv[4], "dup") == 0 ? 2 : 0);
     else if (strcmp(argv[1], "pool") == 0)
         rc = gen_pool(argv[2]);
     else if (strcmp(argv[1], "ssd") == 0)
