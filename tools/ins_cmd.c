@@ -16,7 +16,8 @@
  *    record's type, its dictionary present in the snapshot, decompression to
  *    exactly rawlen, serial_decode) and checks that no (db, key) appears
  *    twice (a sorted array of 16-byte (db, key) hashes, in hash partitions
- *    when the footer's key count times 24 bytes exceeds --mem; a last walk
+ *    when the footer's key count times 18 bytes exceeds --mem, default
+ *    32 MiB: more keys cost passes over part A, not memory; a last walk
  *    names the duplicated keys). The second walk
  *    stops at the first structural damage (the reader is sticky), so value
  *    checks cover the items before it.
@@ -43,6 +44,10 @@
 #include "engine/err.h"
 #include "engine/util.h"
 #include "engine/vfs.h"
+
+/* verify's default --mem: the duplicate-key check's table (16 bytes a key);
+ * past 1.8 million keys it takes more passes instead of more memory */
+#define VERIFY_MEM_DEFAULT (32ull << 20)
 
 static const char *kind_name(int kind)
 {
@@ -183,10 +188,41 @@ static int cmp_hpair(const void *a, const void *b)
     return x->hi < y->hi ? -1 : x->hi > y->hi;
 }
 
+/* In-place heapsort (glibc's qsort may allocate a copy as large as the
+ * array: the point of the array is to stay within --mem). */
+static void hp_sift(struct hpair *a, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && cmp_hpair(&a[l], &a[m]) > 0)
+            m = l;
+        if (l + 1 < n && cmp_hpair(&a[l + 1], &a[m]) > 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        struct hpair t = a[i];
+        a[i] = a[m];
+        a[m] = t;
+        i = m;
+    }
+}
+
+static void hp_sort(struct hpair *a, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        hp_sift(a, n, i);
+    for (size_t end = n; end > 1; end--) {
+        struct hpair t = a[0];
+        a[0] = a[end - 1];
+        a[end - 1] = t;
+        hp_sift(a, end - 1, 0);
+    }
+}
+
 /* After a partition's walk: sort its hashes and keep the ones met twice. */
 static void v_find_dups(struct vstate *v)
 {
-    qsort(v->hs, v->nh, sizeof(*v->hs), cmp_hpair);
+    hp_sort(v->hs, v->nh);
     for (size_t i = 1; i < v->nh; i++) {
         if (cmp_hpair(&v->hs[i - 1], &v->hs[i]) != 0)
             continue;
@@ -303,10 +339,16 @@ static int verify_snapshot(struct ins_ctx *cx, const struct iargs *a, const char
     if (orc == ST_OK) {
         v.s = s;
         uint64_t nkeys = rep.meta.keys > rep.keys ? rep.meta.keys : rep.keys;
+        uint64_t mem = a->mem ? a->mem : VERIFY_MEM_DEFAULT;
         v.dup_check = 1;
-        v.parts = (unsigned)((nkeys * 24 + a->mem - 1) / a->mem); /* 16 bytes a key, growth slack */
+        v.parts = (unsigned)((nkeys * 18 + mem - 1) / mem); /* 16 bytes a key, sized up front */
         if (v.parts < 1)
             v.parts = 1;
+        /* one allocation, sized from the footer's count: no growth copies */
+        v.hcap = (size_t)(nkeys / v.parts + nkeys / v.parts / 16 + 4096);
+        v.hs = malloc(v.hcap * sizeof(*v.hs));
+        if (!v.hs)
+            v.dup_off = 1;
         struct src_cbs cbs = {.key = v_key, .aux = v_aux, .ud = &v};
         for (v.part = 0; v.part < v.parts; v.part++) {
             walk_rc = src_each(s, v.part == 0 ? SRC_WITH_DATA : 0, &cbs);

@@ -34,6 +34,7 @@
 
 #include "engine/err.h"
 
+#define DIFF_MEM_DEFAULT (256ull << 20) /* --mem: about 2 million keys a pass */
 #define KF_SEEN 1u
 #define KF_BAD 2u
 #define KF_PRINTED 4u
@@ -190,7 +191,7 @@ int cmd_diff(struct ins_ctx *cx, const struct iargs *a)
         struct src_cbs cbs = {.key = count_key, .ud = &na};
         rc = src_each(d.sa, 0, &cbs);
     }
-    d.parts = kset_parts(na, a->mem);
+    d.parts = kset_parts(na, a->mem ? a->mem : DIFF_MEM_DEFAULT);
     for (d.part = 0; rc == ST_OK && d.part < d.parts; d.part++) {
         kset_clear(&d.ks);
         d.phase = 0;

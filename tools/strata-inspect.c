@@ -69,7 +69,7 @@ static const struct opt opts[] = {
     {"chunk", 0, O_CHUNK, "N", "elements per RPUSH/SADD/ZADD/HSET (1..1000, default 1000)"},
     {"no-del", 0, O_NO_DEL, NULL, "no DEL before a collection's first command"},
     {"include-expired", 0, O_INCL_EXPIRED, NULL, "JSON: also keys whose expiry has passed"},
-    {"mem", 0, O_MEM, "BYTES", "memory for key tables (diff, verify); more keys = more passes (default 256mb)"},
+    {"mem", 0, O_MEM, "BYTES", "memory for key tables (verify 32mb, diff 256mb); more keys take more passes"},
     {"html", 0, O_HTML, "OUT.html", "write the report here"},
     {"sep", 0, O_SEP, "C", "key-prefix separator (default ':')"},
     {"top", 0, O_TOP, "N", "biggest keys and prefixes listed (default 20, at most 1000)"},
@@ -364,7 +364,7 @@ int main(int argc, char **argv)
     struct out o;
     struct ins_ctx cx = {.err = stderr, .max_value = 1ull << 30};
     struct type_limits lim = TYPE_LIMITS_DEFAULT;
-    struct iargs a = {.type = -1, .db = -1, .tier = -1, .sep = ':', .top = 20, .chunk = 1000, .mem = 256ull << 20,
+    struct iargs a = {.type = -1, .db = -1, .tier = -1, .sep = ':', .top = 20, .chunk = 1000, .mem = 0,
                       .max_damage = 20};
     const struct subcmd *c = NULL;
     int x;
