@@ -10,7 +10,8 @@
  *                                                 dictionary, and raw records, behind the index),
  *                                                 TTLs (future, past), several databases;
  *                                                 variant "b" changes, adds and removes keys;
- *                                                 "dup" holds one key twice (damage)
+ *                                                 "dup" holds one key twice (damage); "small"
+ *                                                 the same encodings with fewer elements (fuzz seeds)
  *   inspect_gen pool OUT.pool EXPECTED            a PMem pool through tiers/pmem.c (records, a
  *                                                 dictionary, deleted records)
  *   inspect_gen ssd DIR EXPECTED                  an SSD directory through tiers/ssd.c (PUTs in
@@ -391,7 +392,7 @@ static int gen_snap(const char *out, int variant)
     struct snap_meta m = {.created_ms = s.now, .log_offset = 123456, .lineage = 0xabcdef0123456789ull,
                           .databases = 16};
     int64_t h1 = s.now + 3600 * 1000, d2 = s.now + 2 * 86400 * 1000, past = s.now - 10000;
-    int rc;
+    int rc, small = variant == 3;
 
     s.c = trained_codec(&ds);
     snprintf(tmp, sizeof(tmp), "%s.tmp", out);
@@ -423,17 +424,17 @@ static int gen_snap(const char *out, int variant)
     /* lists */
     hot(&s, 1, mk_list("list:small", 5, "item-%u", -1));
     hot(&s, 1, mk_list("list:ints", 20, "%u", h1));
-    hot(&s, 1, mk_list("list:quick", variant ? 2600 : 2500, "element number %u with some padding", -1));
+    hot(&s, 1, mk_list("list:quick", small ? 300 : variant ? 2600 : 2500, "element number %u with some padding", -1));
     /* sets */
     hot(&s, 2, mk_set("set:ints", 50, "%u", -1));
     hot(&s, 2, mk_set("set:small", 10, "member-%u", -1));
-    hot(&s, 2, mk_set("set:big", 2500, "big-member-%u", d2));
+    hot(&s, 2, mk_set("set:big", small ? 130 : 2500, "big-member-%u", d2));
     /* zsets */
     hot(&s, 3, mk_zset("zset:small", 10, -1));
-    hot(&s, 3, mk_zset("zset:big", 1500, -1));
+    hot(&s, 3, mk_zset("zset:big", small ? 130 : 1500, -1));
     /* hashes */
     hot(&s, 4, mk_hash("hash:small", 8, 10, -1));
-    hot(&s, 4, mk_hash("hash:big", 1200, 20, h1));
+    hot(&s, 4, mk_hash("hash:big", small ? 513 : 1200, small ? 2 : 20, h1));
     hot(&s, 4, mk_hash("hash:wide", 4, 100, -1));
     if (variant == 2) /* "dup": a key twice in one database, which verify must catch */
         hot(&s, 0, mk_str("greeting", 8, "again", 5, -1));
@@ -453,10 +454,10 @@ static int gen_snap(const char *out, int variant)
         cold(&s, 6, i % 2 ? SNAP_TIER_SSD : SNAP_TIER_PMEM, mk_str(k, (size_t)kl, v, (size_t)vl, i == 3 ? d2 : -1),
              0);
     }
-    cold(&s, 7, SNAP_TIER_SSD, mk_list("cold:list", 3000, "cold element %u", -1), 0);
+    cold(&s, 7, SNAP_TIER_SSD, mk_list("cold:list", small ? 300 : 3000, "cold element %u", -1), 0);
     cold(&s, 7, SNAP_TIER_SSD, mk_set("cold:set", 40, "%u", h1), 0);
     cold(&s, 7, SNAP_TIER_OTHER, mk_zset("cold:zset", 200, -1), 0);
-    cold(&s, 7, SNAP_TIER_PMEM, mk_hash("cold:hash", 600, 30, -1), 0);
+    cold(&s, 7, SNAP_TIER_PMEM, mk_hash("cold:hash", small ? 513 : 600, small ? 2 : 30, -1), 0);
     cold(&s, 7, SNAP_TIER_PMEM, mk_hash("cold:hash:small", 5, 8, -1), 1);
     /* the same content hot in A and cold in B: diff says equal */
     if (!variant)
@@ -669,7 +670,11 @@ int main(int argc, char **argv)
     }
     int rc;
     if (strcmp(argv[1], "snap") == 0)
-        rc = gen_snap(argv[2], argc > 4 && strcmp(argv[4], "b") == 0 ? 1 : argc > 4 && strcmp(argv[4], "dup") == 0 ? 2 : 0);
+        rc = gen_snap(argv[2], argc <= 4                      ? 0
+                               : strcmp(argv[4], "b") == 0     ? 1
+                               : strcmp(argv[4], "dup") == 0   ? 2
+                               : strcmp(argv[4], "small") == 0 ? 3
+                                                               : 0);
     else if (strcmp(argv[1], "pool") == 0)
         rc = gen_pool(argv[2]);
     else if (strcmp(argv[1], "ssd") == 0)
