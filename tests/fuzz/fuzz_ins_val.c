@@ -8,7 +8,7 @@
  * The first input byte chooses a mode, the rest is the file (as
  * fuzz_snap.c): bit 0 recomputes every CRC (snapfix.h), bit 1 also the
  * footer's counts, so mutations of hot values and cold records get past the
- * checksums and reach the decoders. Seeds: tests/fixtures/*.sts and a small
+ * checksums and reach the decoders. Seeds: the .sts files of tests/fixtures and a small
  * snapshot made by inspect_gen (tests/fuzz/run.sh).
  */
 #include <stdint.h>
