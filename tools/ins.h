@@ -340,6 +340,8 @@ struct kent *kset_find(const struct kset *k, uint64_t lo, uint64_t hi);
 /* The entry of (lo, hi), added zeroed (but for the hash) when new (*fresh
  * = 1). NULL when out of memory. */
 struct kent *kset_add(struct kset *k, uint64_t lo, uint64_t hi, int *fresh);
+/* Empties k and sizes it for n keys without growing (ST_OK, ST_ENOMEM). */
+int kset_reserve(struct kset *k, size_t n);
 void kset_clear(struct kset *k);
 void kset_free(struct kset *k);
 

@@ -193,6 +193,10 @@ int cmd_diff(struct ins_ctx *cx, const struct iargs *a)
     }
     d.parts = kset_parts(na, a->mem ? a->mem : DIFF_MEM_DEFAULT);
     for (d.part = 0; rc == ST_OK && d.part < d.parts; d.part++) {
+        if (kset_reserve(&d.ks, (size_t)(na / d.parts + na / d.parts / 10 + 1024)) != ST_OK) {
+            rc = ST_ENOMEM;
+            break;
+        }
         kset_clear(&d.ks);
         d.phase = 0;
         if ((rc = walk(&d, d.sa, SRC_WITH_DATA)) != ST_OK)

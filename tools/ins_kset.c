@@ -12,8 +12,9 @@
  * snapshot footer's key count before it starts, and walks its inputs
  * nparts times, keeping in pass i only the keys whose hash falls in
  * partition i. Nothing is written to disk; time grows with nparts, memory
- * stays under the budget. With the default 256 MiB budget one pass covers
- * about 2 million keys.
+ * stays under the budget. The table is sized once for a partition's share
+ * of the keys (kset_reserve), so no growth copies an old table beside a new
+ * one. With the default 256 MiB budget one pass covers about 2 million keys.
  *
  * Invariants:
  *  1. A hash of (0, 0) is never stored (it marks free slots): kset_hash_key
@@ -105,6 +106,21 @@ struct kent *kset_add(struct kset *k, uint64_t lo, uint64_t hi, int *fresh)
         if (e->klo == lo && e->khi == hi)
             return e;
     }
+}
+
+int kset_reserve(struct kset *k, size_t n)
+{
+    size_t cap = 1024;
+    while (cap / 4 * 3 < n)
+        cap *= 2;
+    if (cap <= k->cap)
+        return ST_OK;
+    kset_free(k);
+    k->v = calloc(cap, sizeof(*k->v));
+    if (!k->v)
+        return ST_ENOMEM;
+    k->cap = cap;
+    return ST_OK;
 }
 
 void kset_clear(struct kset *k)
