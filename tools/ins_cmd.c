@@ -659,8 +659,8 @@ static void info_text(struct out *o, const struct src_info *in, const struct ist
     out_printf(o, "\n");
     for (size_t d = 0; d < st->ndbs; d++)
         if (st->dbs[d].keys)
-            out_printf(o, "  db %-7zu %" PRIu64 " keys, %" PRIu64 " with a TTL\n", d, st->dbs[d].keys,
-                       st->dbs[d].ttl);
+            out_printf(o, "  db %-7zu %" PRIu64 " key%s, %" PRIu64 " with a TTL\n", d, st->dbs[d].keys,
+                       st->dbs[d].keys == 1 ? "" : "s", st->dbs[d].ttl);
     if (st->unknown_db)
         out_printf(o, "  db ?       %" PRIu64 " keys\n", st->unknown_db);
     out_printf(o, "types      ");
