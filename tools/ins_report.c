@@ -21,7 +21,8 @@
  *     terminal quoting (ins_out.c, so control bytes are visible) and then
  *     HTML (& < > " '), so no key can inject markup.
  *  2. The output file is created (O_CREAT | O_TRUNC) only after the input
- *     was opened, and never at the input's own path.
+ *     was opened, never at the input's own path nor inside an input
+ *     directory.
  *
  * Threads: one. Durability: the page is written with stdio and closed;
  * not synced (a report, not data).
@@ -30,6 +31,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -579,6 +581,24 @@ int cmd_report(struct ins_ctx *cx, const struct iargs *a)
     if (stat(a->pos[0], &si) == 0 && stat(a->html, &so) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
         fprintf(cx->err, "strata-inspect: report: the output is the input\n");
         return INS_EXIT_CANNOT;
+    }
+    if (stat(a->pos[0], &si) == 0 && S_ISDIR(si.st_mode)) {
+        /* an SSD directory: the page must not land among its files */
+        char *in = realpath(a->pos[0], NULL), *copy = strdup(a->html), *out = NULL;
+        if (copy) {
+            char *slash = strrchr(copy, '/');
+            if (slash)
+                *slash = 0;
+            out = realpath(slash ? (copy[0] ? copy : "/") : ".", NULL);
+        }
+        int same = in && out && strcmp(in, out) == 0;
+        free(in);
+        free(out);
+        free(copy);
+        if (same) {
+            fprintf(cx->err, "strata-inspect: report: the output would go into the input directory\n");
+            return INS_EXIT_CANNOT;
+        }
     }
     if ((x = cmd_open(cx, a, a->pos[0], &s)) != INS_EXIT_OK)
         return x;
