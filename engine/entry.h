@@ -70,6 +70,9 @@ struct entry_stub {
 #define ENTRY_F_EXPIRE 0x01
 #define ENTRY_F_RAWSTR 0x02 /* a string changed in place (APPEND, SETRANGE, SETBIT, PFADD):
                              * OBJECT ENCODING says "raw" at any length, as Redis does */
+#define ENTRY_F_SNAP 0x08   /* snapshot parity (engine/keyspace.h "snapshots"): the entry
+                             * was written by, or born after the start of, the snapshot of
+                             * this parity */
 #define ENTRY_F_MOVING 0x04 /* a demotion of this key is in flight (server/tiering.c): a
                              * second one waits; carried across reallocation, cleared by
                              * the demoter under the shard lock whatever the outcome */

@@ -338,6 +338,27 @@ static inline uint32_t access_new(struct keyspace *ks)
 }
 
 _Thread_local struct ks_cold_ctx ks_cold;
+_Thread_local struct ks_log_ctx ks_log;
+
+void ks_log_fire(struct keyspace *ks)
+{
+    ks_log.armed = 0;
+    if (ks->log_emit)
+        ks->log_emit(ks->log_ud);
+}
+
+void ks_snap_begin_locked(struct keyspace *ks, const struct ks_snap_ops *ops)
+{
+    ks->snap = *ops;
+    ks->snap_parity ^= ENTRY_F_SNAP; /* every entry that exists now is unwritten */
+    ks->snap_active = 1;
+}
+
+void ks_snap_end_locked(struct keyspace *ks)
+{
+    ks->snap_active = 0;
+    memset(&ks->snap, 0, sizeof(ks->snap));
+}
 
 void ks_set_cold_ops(struct keyspace *ks, const struct ks_cold_ops *ops)
 {
@@ -459,6 +480,7 @@ static struct entry **cold_lookup(struct keyspace *ks, int db, const struct ks_k
         if (stub->flags & ENTRY_F_EXPIRE)
             vol_adj(ks, k->shard, d, -1);
         ks->shards[k->shard].dirty++;
+        ks_log_changed();
         ks_entry_free(ks, stub);
         return NULL;
     }
@@ -479,6 +501,8 @@ static struct entry **cold_lookup(struct keyspace *ks, int db, const struct ks_k
         /* no memory to lend: promote instead */
     }
     full->next = stub->next;
+    /* the same key's value, unchanged: the snapshot parity carries over */
+    full->flags = (uint8_t)((full->flags & ~ENTRY_F_SNAP) | (stub->flags & ENTRY_F_SNAP));
     ht_replace_ref(ref, full);
     ks_cold.promoted++;
     if (ks_cold.note_born)
@@ -503,6 +527,12 @@ static struct entry **miss_lookup(struct keyspace *ks, int db, const struct ks_k
     if (!(flags & KS_F_NOTOUCH))
         ks_touch(ks, k->shard, full);
     full->next = NULL;
+    /* a record from before a running snapshot's T0: its value is the T0
+     * value, which the snapshot may not have written yet; once the key is in
+     * DRAM the snapshot's walk of the tier will not see it (snapshots) */
+    if (ks->snap_active && src.snap_pre && !ks_cold.readonly)
+        ks->snap.capture(ks->snap.ud, db, full);
+    ks_snap_mark(ks, full);
     int promote = !ks_cold.readonly || (src.admit && !ks_cold.no_admit);
     if (!promote) {
         struct entry **lent = lend(full);
@@ -548,11 +578,14 @@ struct entry **ks_find_ref(struct keyspace *ks, int db, const struct ks_key *k, 
         vol_adj(ks, k->shard, d, -1);
         ks->shards[k->shard].expired_keys++;
         ks->shards[k->shard].dirty++;
+        ks_log_changed();
         ks_entry_free(ks, e);
         return NULL;
     }
     if (ks_cold.track)
         track(db, k->p, (uint32_t)k->len);
+    if (!ks_cold.readonly)
+        ks_snap_guard(ks, db, e); /* a write may follow: its T0 value first */
     if (e->enc == ENC_TIER && !(flags & KS_F_STUB) && ks->cold.fetch)
         return cold_lookup(ks, db, k, ref, flags);
     if (!(flags & KS_F_NOTOUCH))
@@ -564,6 +597,7 @@ int ks_insert(struct keyspace *ks, int db, const struct ks_key *k, struct entry 
 {
     struct ks_shard_db *d = sdb(ks, k->shard, db);
     e->access = access_new(ks);
+    ks_snap_mark(ks, e); /* born now: not part of a running snapshot */
     if (ks_cold.track)
         track(db, k->p, (uint32_t)k->len);
     if (ks_cold.note_born)
@@ -573,6 +607,7 @@ int ks_insert(struct keyspace *ks, int db, const struct ks_key *k, struct entry 
     if (e->flags & ENTRY_F_EXPIRE)
         vol_adj(ks, k->shard, d, 1);
     ks->shards[k->shard].dirty++;
+    ks_log_changed();
     return ST_OK;
 }
 
@@ -580,6 +615,7 @@ void ks_unlink_demoted(struct keyspace *ks, int db, const struct ks_key *k, stru
 {
     struct ks_shard_db *d = sdb(ks, k->shard, db);
     struct entry *e = *ref;
+    ks_snap_guard(ks, db, e); /* it leaves DRAM: the snapshot's walk would miss it */
     ht_unlink_ref(&d->ht, ref);
     if (e->flags & ENTRY_F_EXPIRE)
         vol_adj(ks, k->shard, d, -1);
@@ -593,8 +629,10 @@ void ks_relink(struct keyspace *ks, int db, const struct ks_key *k, struct entry
     int was = (old_flags & ENTRY_F_EXPIRE) != 0, is = (ne->flags & ENTRY_F_EXPIRE) != 0;
     if (is != was)
         vol_adj(ks, k->shard, d, is - was);
+    ks_snap_mark(ks, ne); /* a value of after T0 (the old one was captured at its lookup) */
     ht_replace_ref(ref, ne);
     ks->shards[k->shard].dirty++;
+    ks_log_changed();
 }
 
 void ks_swap(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref, struct entry *ne)
@@ -656,10 +694,12 @@ int ks_set_expire(struct keyspace *ks, int db, const struct ks_key *k, struct en
 struct entry *ks_take_ref(struct keyspace *ks, int db, const struct ks_key *k, struct entry **ref)
 {
     struct ks_shard_db *d = sdb(ks, k->shard, db);
+    ks_snap_guard(ks, db, *ref); /* deletes and evictions: the T0 value first */
     struct entry *e = ht_unlink_ref(&d->ht, ref);
     if (e->flags & ENTRY_F_EXPIRE)
         vol_adj(ks, k->shard, d, -1);
     ks->shards[k->shard].dirty++;
+    ks_log_changed();
     return e;
 }
 
@@ -836,6 +876,7 @@ void ks_flush(struct keyspace *ks, int db, int async)
             if (ht_size(&sd->ht) == 0 && !sd->ht.t[0].buckets && !sd->ht.t[1].buckets)
                 continue;
             s->dirty += ht_size(&sd->ht);
+            ks_log_changed();
             if (detached)
                 detached[nd++] = sd->ht;
             else {
@@ -870,6 +911,7 @@ void ks_swapdb(struct keyspace *ks, int a, int b)
         ks->shards[i].db[b] = tmp;
         ks->shards[i].dirty++;
     }
+    ks_log_changed();
     if (ks->cold.swapdb)
         ks->cold.swapdb(ks->cold.ud, a, b);
     ks_unlock_all(ks);

@@ -57,6 +57,8 @@ struct ks_key;
 struct ks_cold_src {
     int tier;
     int admit;
+    int snap_pre;  /* the record holds the key's value from before the running
+                    * snapshot's T0 (it must be captured if the key changes) */
     uint64_t loc;
     uint64_t gen;
 };
@@ -93,6 +95,15 @@ struct ks_cold_ops {
     void *ud;
 };
 
+/* Snapshot callbacks; see "snapshots" below. */
+struct ks_snap_ops {
+    /* e (db; its shard lock held) is about to change or leave the keyspace
+     * and the running snapshot has not written it: write its value as it is
+     * now (a hot value, or a stub's record). */
+    void (*capture)(void *ud, int db, const struct entry *e);
+    void *ud;
+};
+
 struct ks_lazyfree;
 
 struct keyspace {
@@ -112,7 +123,40 @@ struct keyspace {
     _Atomic uint32_t lfu_decay_time;
     struct ks_lazyfree *lazyfree; /* background freeing of flushed tables */
     struct ks_cold_ops cold;      /* set before serving; fetch NULL = no tiers */
+    /* the append log (server/wlog.c): called at a write command's first unlock
+     * after a change (ks_log below); set before serving, NULL = no log */
+    void (*log_emit)(void *ud);
+    void *log_ud;
+    /* snapshots: written only under every shard lock, read under any one */
+    int snap_active;
+    uint8_t snap_parity;          /* ENTRY_F_SNAP or 0 */
+    struct ks_snap_ops snap;
 };
+
+/* ---- the append log's hook ------------------------------------------------
+ *
+ * The append log holds every write command that changed data, in the order
+ * the changes happened. Commands on different shards run at once on
+ * different workers, so order exists per shard: a command's record is
+ * appended while it still holds the locks of its keys' shards -- at its first
+ * unlock after a change -- which puts it after every earlier command on those
+ * shards and before every later one. The server arms ks_log before a write
+ * command runs; every change to the keyspace sets `changed` (ks_log_changed);
+ * ks_unlock fires the keyspace's log_emit once and disarms.
+ */
+struct ks_log_ctx {
+    int armed;   /* the running command's record is yet to be appended */
+    int changed; /* the keyspace changed since it was armed */
+};
+extern _Thread_local struct ks_log_ctx ks_log;
+
+/* Appends the armed record now (ks->log_emit) and disarms. */
+void ks_log_fire(struct keyspace *ks);
+
+static inline void ks_log_changed(void)
+{
+    ks_log.changed = 1;
+}
 
 /* A key as the keyspace addresses it; args borrowed, valid while p is. */
 struct ks_key {
@@ -197,6 +241,8 @@ static inline void ks_lock(struct keyspace *ks, unsigned shard)
 
 static inline void ks_unlock(struct keyspace *ks, unsigned shard)
 {
+    if (ks_log.armed && ks_log.changed)
+        ks_log_fire(ks);
     if (ks_defer.on && !ks_defer.held) {
         ks_defer.held = &ks->shards[shard].lock;
         return;
@@ -366,7 +412,59 @@ struct entry *ks_take_ref(struct keyspace *ks, int db, const struct ks_key *k, s
 static inline void ks_touch_write(struct keyspace *ks, const struct ks_key *k)
 {
     ks->shards[k->shard].dirty++;
+    ks_log_changed();
 }
+
+/* n writes at once (Redis counts one per element: LPUSH of n elements). */
+static inline void ks_touch_write_n(struct keyspace *ks, const struct ks_key *k, uint64_t n)
+{
+    ks->shards[k->shard].dirty += n;
+    ks_log_changed();
+}
+
+/* ---- snapshots ------------------------------------------------------------
+ *
+ * A snapshot (server/snapshot.c) holds the keyspace as it was at one instant,
+ * T0, while commands go on changing it and no fork() copies the process.
+ * Each entry carries a parity bit (ENTRY_F_SNAP); ks->snap_parity says which
+ * value means "written by the running snapshot, or born after its T0".
+ * Starting a snapshot (under every shard lock) flips the parity, so every
+ * entry that exists at T0 is unwritten at once. Then:
+ *  - the snapshot walks each shard, writing the unwritten entries and
+ *    marking them written;
+ *  - a change to an unwritten entry (a write command's lookup, a delete, a
+ *    demotion that takes it out of DRAM) first hands the snapshot its T0
+ *    value (ks_snap_ops.capture) and marks it written;
+ *  - entries created after T0 (inserts, new values) are marked written: they
+ *    are not part of the snapshot.
+ * Every entry outside a snapshot carries the current parity, so the next
+ * flip finds them all unwritten. Expiry deletes capture nothing: a key that
+ * expires during the snapshot is expired when the snapshot is loaded too.
+ */
+static inline int ks_snap_written(const struct keyspace *ks, const struct entry *e)
+{
+    return (e->flags & ENTRY_F_SNAP) == ks->snap_parity;
+}
+
+static inline void ks_snap_mark(const struct keyspace *ks, struct entry *e)
+{
+    e->flags = (uint8_t)((e->flags & ~ENTRY_F_SNAP) | ks->snap_parity);
+}
+
+/* e (db; shard lock held) is about to change or leave: its T0 value goes to
+ * the running snapshot first if it has not written it. */
+static inline void ks_snap_guard(struct keyspace *ks, int db, struct entry *e)
+{
+    if (ks->snap_active && !ks_snap_written(ks, e)) {
+        ks->snap.capture(ks->snap.ud, db, e);
+        ks_snap_mark(ks, e);
+    }
+}
+
+/* Starts (ops copied) / ends the keyspace's part of a snapshot. The caller
+ * holds every shard lock (ks_lock_all). */
+void ks_snap_begin_locked(struct keyspace *ks, const struct ks_snap_ops *ops);
+void ks_snap_end_locked(struct keyspace *ks);
 
 /* Number of keys in db, and of those with an expiry (locks each shard). */
 uint64_t ks_dbsize(struct keyspace *ks, int db);

@@ -185,6 +185,7 @@ struct tier_req {
     const char *key;     /* fetch: the key, borrowed until done has run */
     uint32_t klen;
     uint64_t loc;        /* fetch_at: where to read; fetch: out, where it was */
+    uint64_t seq;        /* out: the record's sequence (see seq_now) */
     /* out (valid when the call returns anything but ST_EPENDING, or in done) */
     int rc;              /* ST_OK, ST_ENOENT, ST_ECORRUPT, ST_EIO */
     void *buf;           /* ST_OK: an owned malloc'd copy of the whole encoded
@@ -211,9 +212,11 @@ struct tier_index_ops {
      * record is damaged (logged, the index entry dropped, counted in errors);
      * ST_EIO. Or ST_EPENDING (see above). */
     int (*fetch)(struct tier *t, struct tier_req *r);
-    /* Reads the record at r->loc if it is still the current record of its key
-     * in r->db (for SCAN, KEYS, RANDOMKEY): ST_OK with r->buf and r->len,
-     * ST_ENOENT when loc is no longer current. r->key is not used. */
+    /* Reads the record at r->loc, a location scan or random handed out (for
+     * SCAN, KEYS, RANDOMKEY), if its key is still indexed in r->db: ST_OK
+     * with r->buf and r->len -- and, if the record moved since (compaction),
+     * the key's current record with r->loc updated -- or ST_ENOENT when the
+     * key was removed or rewritten. r->key is not used. */
     int (*fetch_at)(struct tier *t, struct tier_req *r);
     /* 1 when loc is the current location of key in db, else 0. DRAM only. */
     int (*current)(struct tier *t, int db, const char *key, size_t klen, uint64_t loc);
@@ -240,12 +243,19 @@ struct tier_index_ops {
     int (*flushdb)(struct tier *t, int db);
     /* Swaps the contents of databases a and b. */
     int (*swapdb)(struct tier *t, int a, int b);
-    /* Calls fn for each current record (db, the encoded record, its loc) until
+    /* Sequences: every insert gives its record a sequence number larger than
+     * any given before, in this process and across restarts that re-attach
+     * the tier; a record moved by compaction keeps its own. seq_now is a
+     * number no record inserted before the call exceeds, and that every
+     * record inserted after it does. fetch, fetch_at and iterate report each
+     * record's (a snapshot tells what existed at its T0 by them). */
+    uint64_t (*seq_now)(struct tier *t);
+    /* Calls fn for each current record (db, the encoded record, its loc, its seq) until
      * fn returns non-zero (that value is returned); the tier reads what it
      * must from the device on the calling thread (snapshots, strata-inspect).
      * fn may call remove and insert; a record current for the whole walk is
      * visited exactly once. */
-    int (*iterate)(struct tier *t, int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc),
+    int (*iterate)(struct tier *t, int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc, uint64_t seq),
                    void *ud);
     /* Returns when every fetch and fetch_at in flight has completed (its done
      * has returned). The server calls it at shutdown before it destroys the

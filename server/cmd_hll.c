@@ -232,8 +232,11 @@ static void pfcount_one(struct client *c)
     keyargs_one(c, 1, &k);
     ks_lock(ks, k.shard);
     /* the estimate is cached in the value itself, as Redis does: a cold key
-     * is promoted rather than lent, so the cache lands in the real value */
+     * is promoted rather than lent, so the cache lands in the real value
+     * (and, all-cold under tier-demote-on-write, goes back as a write would) */
     ks_cold.readonly = 0;
+    if (c->srv->tiering && cfg_load(c->srv->cfg.tier_demote_on_write))
+        ks_cold.track = 1;
     ref = keyargs_read(c, &k);
     if (!ref) {
         reply_int(c, 0);

@@ -218,8 +218,11 @@ static void cmd_exists(struct client *c)
 static void cmd_touch(struct client *c)
 {
     /* A key of an indexed tier has no stub to record the access on: TOUCH
-     * brings it back to DRAM, where it counts (engine/keyspace.h). */
+     * brings it back to DRAM, where it counts (engine/keyspace.h) -- and
+     * under tier-demote-on-write (all-cold) sends it back, as a write would. */
     ks_cold.readonly = 0;
+    if (c->srv->tiering && cfg_load(c->srv->cfg.tier_demote_on_write))
+        ks_cold.track = 1;
     keys_exists_generic(c, 0);
 }
 

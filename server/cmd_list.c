@@ -126,7 +126,7 @@ static struct list *list_of(const struct entry *e)
 /* Adds n writes to k's shard's dirty counter (Redis counts one per element). */
 static void list_dirty(struct keyspace *ks, const struct ks_key *k, uint64_t n)
 {
-    ks->shards[k->shard].dirty += n;
+    ks_touch_write_n(ks, k, n);
 }
 
 /* Creates an empty list under k in db. Returns it, or NULL when out of memory. */

@@ -546,7 +546,9 @@ void tiering_command_begin(struct client *c, const struct cmd_entry *e)
 {
     const struct cmd_def *d = e->def;
     int multi = (d->flags & CMD_MOVABLE) || (d->first_key > 0 && d->last_key != d->first_key);
-    if (!multi)
+    /* TIER DEMOTE and PROMOTE move keys between tiers themselves, one at a
+     * time, holding no link: nothing to prepare (and pins would stop them) */
+    if (!multi || (e->parent && strcmp(e->parent->name, "tier") == 0))
         return;
     if (!(d->flags & CMD_WRITE)) {
         ks_cold.no_admit = 1; /* reads lend: the table does not change under them */

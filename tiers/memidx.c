@@ -11,8 +11,10 @@
  *                       bucket = hash & (nb - 1), the hash covering db and key
  *   per-db counts       keys and keys with an expiry
  *
- * loc = (slot index + 1) | (version << 32). A removed slot's version moves
- * on, so a loc handed out for an earlier record is never current again.
+ * loc = (slot index + 1) | (version << 32). A rewrite of a key keeps its
+ * slot and moves the version on; a removed slot's version moves on too. So
+ * a loc handed out for an earlier record is never current again, while
+ * fetch_at of it still finds a rewritten key's record in its slot.
  *
  * Invariants:
  *  1. A live slot's rec decoded as one whole record when it was inserted, so
@@ -47,6 +49,7 @@
 struct mxslot {
     unsigned char *rec; /* NULL: free */
     size_t len;
+    uint64_t seq;       /* tier_index_ops seq_now */
     uint64_t hash;
     uint32_t version;
     uint32_t next;      /* chain: slot index + 1 */
@@ -89,6 +92,7 @@ struct mxtier {
     struct mxdict *dicts;
     size_t ndicts;
     uint64_t dict_bytes;
+    uint64_t seq;       /* the last sequence handed out */
     struct mxq *qhead, *qtail;
     unsigned inflight; /* queued or being answered */
     uint32_t expire_cursor;
@@ -136,18 +140,6 @@ static uint32_t rec_vlen(const unsigned char *rec)
 static uint64_t slot_loc(const struct mxtier *m, uint32_t i)
 {
     return (uint64_t)(i + 1) | (uint64_t)m->slots[i].version << 32;
-}
-
-/* The live slot loc names, or -1. Caller holds lock. */
-static int64_t loc_slot_locked(const struct mxtier *m, uint64_t loc)
-{
-    uint64_t i = (loc & 0xffffffffu);
-    if (i == 0 || i > m->nslots)
-        return -1;
-    const struct mxslot *s = &m->slots[i - 1];
-    if (!s->rec || s->version != (uint32_t)(loc >> 32))
-        return -1;
-    return (int64_t)(i - 1);
 }
 
 /* The live slot of (db, key), or -1; *link gets the chain link to it. */
@@ -239,8 +231,21 @@ static int mx_insert(struct tier *t, int db, const void *rec, size_t len, uint64
         rc = ST_EFULL;
         goto fail;
     }
-    if (old >= 0)
-        drop_locked(m, (uint32_t)old, link);
+    if (old >= 0) {
+        /* a rewrite keeps its slot (and so its bucket and its SCAN position):
+         * the version moves on, so the old loc stops being current */
+        struct mxslot *os = &m->slots[old];
+        account_locked(m, os, -1);
+        free(os->rec);
+        os->rec = copy;
+        os->len = len;
+        os->seq = ++m->seq;
+        os->version++;
+        account_locked(m, os, 1);
+        *loc = slot_loc(m, (uint32_t)old);
+        pthread_mutex_unlock(&m->lock);
+        return ST_OK;
+    }
     if (m->live + 1 > m->nb && grow_buckets_locked(m) != ST_OK) {
         rc = ST_EFULL;
         goto fail;
@@ -266,6 +271,7 @@ static int mx_insert(struct tier *t, int db, const void *rec, size_t len, uint64
     struct mxslot *s = &m->slots[i];
     s->rec = copy;
     s->len = len;
+    s->seq = ++m->seq;
     s->hash = h;
     s->db = db;
     s->free_next = 0;
@@ -306,9 +312,12 @@ static void answer(struct mxtier *m, struct tier_req *r, int at)
     int64_t i = -1;
     if (r->db >= 0 && (unsigned)r->db < m->databases && m->nb) {
         if (at) {
-            i = loc_slot_locked(m, r->loc);
-            if (i >= 0 && m->slots[i].db != r->db)
-                i = -1;
+            /* a rewrite keeps the slot: a live slot of the same db answers
+             * with the record it holds now (tier.h fetch_at) */
+            uint64_t idx = r->loc & 0xffffffffu;
+            i = idx >= 1 && idx <= m->nslots && m->slots[idx - 1].rec && m->slots[idx - 1].db == r->db
+                    ? (int64_t)(idx - 1)
+                    : -1;
         } else {
             i = find_locked(m, r->db, r->key, r->klen, key_hash(r->db, r->key, r->klen), NULL);
         }
@@ -321,6 +330,7 @@ static void answer(struct mxtier *m, struct tier_req *r, int at)
         if (copy) {
             memcpy(copy, m->slots[i].rec, len);
             r->loc = slot_loc(m, (uint32_t)i);
+            r->seq = m->slots[i].seq;
         }
     }
     if (copy)
@@ -461,6 +471,15 @@ static void *reader_main(void *arg)
     }
     pthread_mutex_unlock(&m->lock);
     return NULL;
+}
+
+static uint64_t mx_seq_now(struct tier *t)
+{
+    struct mxtier *m = (struct mxtier *)t;
+    pthread_mutex_lock(&m->lock);
+    uint64_t n = m->seq;
+    pthread_mutex_unlock(&m->lock);
+    return n;
 }
 
 static void mx_drain(struct tier *t)
@@ -638,7 +657,7 @@ static int mx_swapdb(struct tier *t, int a, int b)
 }
 
 /* Copies each record out under the lock and calls fn without it. */
-static int mx_index_iterate(struct tier *t, int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc),
+static int mx_index_iterate(struct tier *t, int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc, uint64_t seq),
                             void *ud)
 {
     struct mxtier *m = (struct mxtier *)t;
@@ -653,14 +672,14 @@ static int mx_index_iterate(struct tier *t, int (*fn)(void *ud, int db, const vo
         struct mxslot *s = &m->slots[i];
         size_t len = s->len;
         int db = s->db;
-        uint64_t loc = slot_loc(m, i);
+        uint64_t loc = slot_loc(m, i), seq = s->seq;
         void *copy = malloc(len);
         if (copy)
             memcpy(copy, s->rec, len);
         pthread_mutex_unlock(&m->lock);
         if (!copy)
             return ST_ENOMEM;
-        int r = fn(ud, db, copy, len, loc);
+        int r = fn(ud, db, copy, len, loc, seq);
         free(copy);
         if (r)
             return r;
@@ -830,6 +849,7 @@ static const struct tier_index_ops mx_index_ops = {
     .flushdb = mx_flushdb,
     .swapdb = mx_swapdb,
     .iterate = mx_index_iterate,
+    .seq_now = mx_seq_now,
     .drain = mx_drain,
 };
 

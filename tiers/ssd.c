@@ -325,6 +325,30 @@ static int rec_is_key(const void *rec, size_t len, const char *key, size_t klen)
     return len >= TIER_REC_HDR + (size_t)rk && rk == klen && memcmp(p + TIER_REC_HDR, key, klen) == 0;
 }
 
+static int ssd_fetch(struct tier *tt, struct tier_req *r);
+
+/* fetch_at found the record at its loc no longer current. If compaction
+ * moved it, its key is still indexed elsewhere: answer with the current
+ * record (a SCAN must return a key present for its whole walk, wherever
+ * compaction put it meanwhile). Reads by key on the calling thread (an I/O
+ * thread, or a synchronous caller). 1 with *rec, *len, *seq and r->loc
+ * replaced; 0 when the key is gone. */
+static int follow_move(struct ssd *t, struct tier_req *r, void **rec, size_t *len, uint64_t *seq)
+{
+    struct tier_rec dec;
+    if (tier_rec_decode(*rec, *len, &dec, NULL) != ST_OK)
+        return 0;
+    struct tier_req q = { .db = r->db, .key = dec.key, .klen = dec.klen, .done = NULL };
+    if (ssd_fetch(&t->base, &q) != ST_OK)
+        return 0;
+    free(*rec); /* dec.key pointed into it: used only by the fetch above */
+    *rec = q.buf;
+    *len = q.len;
+    *seq = q.seq;
+    r->loc = q.loc;
+    return 1;
+}
+
 void ssd_rd_run(struct ssd *t, struct rd *rd)
 {
     struct tier_req *r = rd->r;
@@ -341,7 +365,8 @@ void ssd_rd_run(struct ssd *t, struct rd *rd)
 
         if (rc == ST_OK)
             continue; /* the references are dropped below */
-        e = ssd_read_put(t, s, off, sidx_ent_sz(ent), &rec, &len);
+        uint64_t seq = 0;
+        e = ssd_read_put(t, s, off, sidx_ent_sz(ent), &rec, &len, &seq);
         if (e == ST_OK) {
             int ok;
             if (rd->at) {
@@ -352,6 +377,8 @@ void ssd_rd_run(struct ssd *t, struct rd *rd)
                 ok = st && ssd_entry_at_locked(t, st, sidx_fp_of(h), r->loc) != 0;
                 if (st)
                     sidx_unlock(st);
+                if (!ok)
+                    ok = follow_move(t, r, &rec, &len, &seq);
             } else {
                 ok = rec_is_key(rec, len, r->key, r->klen);
                 if (ok)
@@ -360,6 +387,7 @@ void ssd_rd_run(struct ssd *t, struct rd *rd)
             if (ok) {
                 r->buf = rec;
                 r->len = len;
+                r->seq = seq;
                 rc = ST_OK;
             } else {
                 free(rec);
@@ -406,7 +434,8 @@ static int try_buffered(struct ssd *t, struct rd *rd)
     for (size_t i = 0; i < rd->n; i++) {
         void *rec = NULL;
         size_t len = 0;
-        if (ssd_read_buffered(t, rd->c[i].seg, sidx_ent_off(rd->c[i].ent), &rec, &len) != ST_OK)
+        uint64_t seq = 0;
+        if (ssd_read_buffered(t, rd->c[i].seg, sidx_ent_off(rd->c[i].ent), &rec, &len, &seq) != ST_OK)
             continue;
         int ok;
         if (rd->at) {
@@ -417,6 +446,19 @@ static int try_buffered(struct ssd *t, struct rd *rd)
             ok = st && ssd_entry_at_locked(t, st, sidx_fp_of(h), r->loc) != 0;
             if (st)
                 sidx_unlock(st);
+            if (!ok) /* moved since the walk that gave loc? the key's current record then */
+                ok = follow_move(t, r, &rec, &len, &seq);
+            if (ok) {
+                r->buf = rec;
+                r->len = len;
+                r->seq = seq;
+                r->rc = ST_OK;
+                for (size_t k = 0; k < rd->n; k++)
+                    ssd_seg_put(rd->c[k].seg);
+                free(rd);
+                ssd_count(&t->st.hits, 1);
+                return ST_OK;
+            }
         } else {
             ok = rec_is_key(rec, len, r->key, r->klen);
         }
@@ -428,6 +470,7 @@ static int try_buffered(struct ssd *t, struct rd *rd)
             r->loc = ssd_loc(rd->c[i].seg, rd->c[i].ent);
         r->buf = rec;
         r->len = len;
+        r->seq = seq;
         r->rc = ST_OK;
         for (size_t k = 0; k < rd->n; k++)
             ssd_seg_put(rd->c[k].seg);
@@ -541,7 +584,7 @@ static int entry_is_key(struct ssd *t, struct seg *s, uint64_t ent, const char *
 {
     void *rec = NULL;
     size_t len = 0;
-    int rc = ssd_read_put(t, s, sidx_ent_off(ent), sidx_ent_sz(ent), &rec, &len);
+    int rc = ssd_read_put(t, s, sidx_ent_off(ent), sidx_ent_sz(ent), &rec, &len, NULL);
 
     ssd_count(&t->st.insert_reads, 1);
     if (rc != ST_OK)
@@ -869,7 +912,7 @@ static int ssd_swapdb(struct tier *tt, int a, int b)
 
 struct iter {
     struct ssd *t;
-    int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc);
+    int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc, uint64_t seq);
     void *ud;
     uint64_t damaged;
 };
@@ -901,7 +944,7 @@ static int iter_entry(void *ud, struct seg *s, uint64_t off, const struct sfmt_e
                 ent = c[i];
         sidx_unlock(st);
         if (ent)
-            return it->fn(it->ud, db, e->payload, e->plen, ssd_loc(s, ent));
+            return it->fn(it->ud, db, e->payload, e->plen, ssd_loc(s, ent), e->seq);
     }
     return 0;
 }
@@ -916,7 +959,7 @@ static int cmp_seg_seq(const void *a, const void *b)
  * and every buffer written first: a record current for the whole walk sits
  * at one place below its segment's end at the start, and is visited there
  * once. Reads run on the calling thread. */
-static int ssd_index_iterate(struct tier *tt, int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc),
+static int ssd_index_iterate(struct tier *tt, int (*fn)(void *ud, int db, const void *rec, size_t len, uint64_t loc, uint64_t seq),
                              void *ud)
 {
     struct ssd *t = ssd_of(tt);
@@ -1306,6 +1349,11 @@ static void ssd_tier_stats(struct tier *tt, struct tier_stats *out)
     out->failed = __atomic_load_n(&t->failed, __ATOMIC_RELAXED);
 }
 
+static uint64_t ssd_seq_now(struct tier *tt)
+{
+    return __atomic_load_n(&ssd_of(tt)->seq, __ATOMIC_SEQ_CST);
+}
+
 static void ssd_drain(struct tier *tt)
 {
     ssd_io_drain_reads(ssd_of(tt));
@@ -1385,6 +1433,7 @@ static const struct tier_index_ops ssd_index_ops = {
     .flushdb = ssd_flushdb,
     .swapdb = ssd_swapdb,
     .iterate = ssd_index_iterate,
+    .seq_now = ssd_seq_now,
     .drain = ssd_drain,
 };
 

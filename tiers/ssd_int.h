@@ -300,9 +300,9 @@ void ssd_seal_open_locked(struct ssd *t, struct ssd_cls *c);
  * seg_seq_lo, kind PUT and the record (sfmt_put_check). ST_OK with *rec
  * (the record bytes, malloc'd, owned by the caller) and *len; ST_ECORRUPT;
  * ST_EIO; ST_ENOMEM. */
-int ssd_read_put(struct ssd *t, struct seg *s, uint64_t off, unsigned sz, void **rec, size_t *len);
+int ssd_read_put(struct ssd *t, struct seg *s, uint64_t off, unsigned sz, void **rec, size_t *len, uint64_t *seq);
 /* The same from a write buffer only: ST_EAGAIN when the entry is not in one. */
-int ssd_read_buffered(struct ssd *t, struct seg *s, uint64_t off, void **rec, size_t *len);
+int ssd_read_buffered(struct ssd *t, struct seg *s, uint64_t off, void **rec, size_t *len, uint64_t *seq);
 
 typedef int ssd_scan_fn(void *ud, struct seg *s, uint64_t off, const struct sfmt_ent *e);
 /* Reads s's entries from 4096 to end in order with large reads; damaged

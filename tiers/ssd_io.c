@@ -833,7 +833,7 @@ int ssd_io_queue_read(struct ssd *t, struct rd *rd)
 /* Checks the entry framing at p (avail bytes) as a PUT of s and copies the
  * record out. ST_OK, ST_ECORRUPT, ST_EAGAIN (*need), ST_ENOMEM. */
 static int take_put(struct seg *s, const unsigned char *p, size_t avail, uint64_t off, void **rec, size_t *len,
-                    size_t *need)
+                    size_t *need, uint64_t *seq)
 {
     struct sfmt_ent e;
     int rc = sfmt_ent_decode(p, avail, s->limit - off, &e, need);
@@ -847,11 +847,13 @@ static int take_put(struct seg *s, const unsigned char *p, size_t avail, uint64_
         return ST_ENOMEM;
     memcpy(*rec, e.payload, e.plen);
     *len = e.plen;
+    if (seq)
+        *seq = e.seq;
     return ST_OK;
 }
 
 static int read_entry(struct ssd *t, struct seg *s, uint64_t off, unsigned sz, void **rec, size_t *len,
-                      int buffer_only)
+                      int buffer_only, uint64_t *seq)
 {
     struct sbuf *found = NULL;
     unsigned char *buf = NULL;
@@ -870,7 +872,7 @@ static int read_entry(struct ssd *t, struct seg *s, uint64_t off, unsigned sz, v
             found = b;
     if (found) {
         rc = take_put(s, found->data + (off - found->base), (size_t)(found->base + found->len - off), off, rec, len,
-                      &need);
+                      &need, seq);
         pthread_mutex_unlock(&s->lock);
         if (rc == ST_EAGAIN)
             rc = ST_ECORRUPT; /* an entry never straddles buffers */
@@ -907,7 +909,7 @@ static int read_entry(struct ssd *t, struct seg *s, uint64_t off, unsigned sz, v
             rc = ST_ECORRUPT; /* past the end of the file */
             break;
         }
-        rc = take_put(s, buf + (off - a), (size_t)((uint64_t)got - (off - a)), off, rec, len, &need);
+        rc = take_put(s, buf + (off - a), (size_t)((uint64_t)got - (off - a)), off, rec, len, &need, seq);
         if (rc != ST_EAGAIN)
             break;
         /* the size class said less than the framing: read the rest */
@@ -921,14 +923,14 @@ static int read_entry(struct ssd *t, struct seg *s, uint64_t off, unsigned sz, v
     return rc;
 }
 
-int ssd_read_put(struct ssd *t, struct seg *s, uint64_t off, unsigned sz, void **rec, size_t *len)
+int ssd_read_put(struct ssd *t, struct seg *s, uint64_t off, unsigned sz, void **rec, size_t *len, uint64_t *seq)
 {
-    return read_entry(t, s, off, sz, rec, len, 0);
+    return read_entry(t, s, off, sz, rec, len, 0, seq);
 }
 
-int ssd_read_buffered(struct ssd *t, struct seg *s, uint64_t off, void **rec, size_t *len)
+int ssd_read_buffered(struct ssd *t, struct seg *s, uint64_t off, void **rec, size_t *len, uint64_t *seq)
 {
-    return read_entry(t, s, off, 0, rec, len, 1);
+    return read_entry(t, s, off, 0, rec, len, 1, seq);
 }
 
 /* ---- the sequential scan ------------------------------------------------ */

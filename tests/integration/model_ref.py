@@ -1377,10 +1377,12 @@ class Model:
                 first = order[0]
                 for m, s in srcs[first].items():
                     if all(m in srcs[i] for i in range(numkeys)):
-                        v = None
-                        for i in range(numkeys):
-                            x = wscore(srcs[i][m], weights[i])
-                            v = x if v is None else aggr(v, x)
+                        # the smallest input's weighted score starts at 0
+                        # when NaN; the others' products go to the
+                        # aggregate as they are (MIN/MAX keep the score)
+                        v = wscore(srcs[first][m], weights[first])
+                        for i in order[1:]:
+                            v = aggr(v, srcs[i][m] * weights[i])
                         res[m] = v
         else:  # diff
             if srcs[0] is not None:

@@ -148,6 +148,9 @@ static void test_allkeys_lru_evicts_the_idle_and_keeps_the_used(void **state)
     for (int i = 0; i < 8000; i++)
         new_left += (int)ll_reply(tk_cmd(c, "EXISTS new:%d", i));
     /* approximate LRU: the victims are (almost all) the idle keys */
+    if (hot_left < 190 || new_left < 7600 || old_left >= 5000)
+        print_message("left: hot %d/200 old %d/8000 new %d/8000, evicted %lld\n", hot_left, old_left, new_left,
+                      evicted);
     assert_true(hot_left >= 190);
     assert_true(new_left >= 7600);
     assert_true(old_left < 5000);

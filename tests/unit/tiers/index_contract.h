@@ -139,8 +139,21 @@ static void test_index_insert_replaces_and_old_loc_dies(void **state)
     assert_int_equal(t->index->current(t, 0, "k", 1, l2), 1);
     assert_int_equal(ix_fetch(t, 0, "k", 2, 300, NULL), ST_OK);
     assert_int_equal(t->index->remove(t, 0, "k", 1, l1), ST_ENOENT);
+    /* fetch_at of the old loc answers with the key's current record: a SCAN
+     * must return a key rewritten (or moved) during its walk */
     struct tier_req r = { .db = 0, .loc = l1, .done = NULL };
-    assert_int_equal(t->index->fetch_at(t, &r), ST_ENOENT);
+    assert_int_equal(t->index->fetch_at(t, &r), ST_OK);
+    size_t wl;
+    void *want = ix_rec("k", 2, 300, -1, &wl);
+    assert_int_equal(r.len, wl);
+    assert_memory_equal(r.buf, want, wl);
+    assert_true(r.loc == l2);
+    free(want);
+    free(r.buf);
+    assert_int_equal(t->index->remove(t, 0, "k", 1, l2), ST_OK);
+    struct tier_req gone = { .db = 0, .loc = l1, .done = NULL };
+    assert_int_equal(t->index->fetch_at(t, &gone), ST_ENOENT); /* removed: gone */
+    ix_insert(t, 0, "k", 2, 300);
     uint64_t keys = 9, vol = 9;
     t->index->db_counts(t, 0, &keys, &vol);
     assert_int_equal(keys, 1);
@@ -404,8 +417,9 @@ struct ix_walk {
     int dbs[4];
 };
 
-static int ix_walk_fn(void *ud, int db, const void *rec, size_t len, uint64_t loc)
+static int ix_walk_fn(void *ud, int db, const void *rec, size_t len, uint64_t loc, uint64_t seq)
 {
+    (void)seq;
     struct ix_walk *w = ud;
     struct tier_rec dec;
     size_t used = 0;
@@ -435,6 +449,52 @@ static void test_index_iterate_visits_current_records_once(void **state)
     for (int i = 0; i < 50; i++)
         removed += i % 7 == 0 && i % 5 != 0;
     assert_int_equal(w.n, 50 - removed);
+}
+
+/* Sequences grow with each insert; seq_now separates before from after;
+ * fetch, fetch_at and iterate report a record's own. */
+struct ix_seqs {
+    uint64_t mark;
+    int before, after;
+};
+
+static int ix_seq_fn(void *ud, int db, const void *rec, size_t len, uint64_t loc, uint64_t seq)
+{
+    struct ix_seqs *q = ud;
+    (void)db, (void)rec, (void)len, (void)loc;
+    if (seq <= q->mark)
+        q->before++;
+    else
+        q->after++;
+    return 0;
+}
+
+static void test_index_sequences_tell_before_from_after(void **state)
+{
+    struct tier *t = ix_tier(state);
+    ix_insert(t, 0, "s1", 1, 10);
+    ix_insert(t, 0, "s2", 2, 10);
+    uint64_t mark = t->index->seq_now(t);
+    ix_insert(t, 0, "s3", 3, 10);
+    ix_insert(t, 0, "s1", 4, 10); /* rewritten after the mark */
+    struct tier_req r = { .db = 0, .key = "s2", .klen = 2, .done = NULL };
+    assert_int_equal(t->index->fetch(t, &r), ST_OK);
+    assert_true(r.seq > 0 && r.seq <= mark);
+    uint64_t s2 = r.seq, s2loc = r.loc;
+    free(r.buf);
+    struct tier_req q = { .db = 0, .key = "s3", .klen = 2, .done = NULL };
+    assert_int_equal(t->index->fetch(t, &q), ST_OK);
+    assert_true(q.seq > mark);
+    free(q.buf);
+    struct tier_req a = { .db = 0, .loc = s2loc, .done = NULL };
+    assert_int_equal(t->index->fetch_at(t, &a), ST_OK);
+    assert_true(a.seq == s2);
+    free(a.buf);
+    struct ix_seqs w = { .mark = mark };
+    assert_int_equal(t->index->iterate(t, ix_seq_fn, &w), 0);
+    assert_int_equal(w.before, 1); /* s2 */
+    assert_int_equal(w.after, 2);  /* s3, the new s1 */
+    assert_true(t->index->seq_now(t) > mark);
 }
 
 struct ix_stress {
@@ -515,6 +575,7 @@ static void test_index_concurrent_callers(void **state)
         cmocka_unit_test_setup_teardown(test_index_random_covers_and_ends_when_empty, setup, teardown), \
         cmocka_unit_test_setup_teardown(test_index_flushdb_and_swapdb, setup, teardown),              \
         cmocka_unit_test_setup_teardown(test_index_iterate_visits_current_records_once, setup, teardown), \
+        cmocka_unit_test_setup_teardown(test_index_sequences_tell_before_from_after, setup, teardown), \
         cmocka_unit_test_setup_teardown(test_index_concurrent_callers, setup, teardown)
 
 #endif
