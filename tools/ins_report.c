@@ -29,9 +29,10 @@
  */
 #include "tools/ins.h"
 
+#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -583,19 +584,26 @@ int cmd_report(struct ins_ctx *cx, const struct iargs *a)
         return INS_EXIT_CANNOT;
     }
     if (stat(a->pos[0], &si) == 0 && S_ISDIR(si.st_mode)) {
-        /* an SSD directory: the page must not land among its files */
+        /* an SSD directory: the page must not land among its files, nor in a
+         * directory below it (a missing output directory is left to fopen) */
         char *in = realpath(a->pos[0], NULL), *copy = strdup(a->html), *out = NULL;
-        if (copy) {
+        if (in && copy) {
             char *slash = strrchr(copy, '/');
             if (slash)
                 *slash = 0;
             out = realpath(slash ? (copy[0] ? copy : "/") : ".", NULL);
         }
-        int same = in && out && strcmp(in, out) == 0;
+        size_t n = in ? strlen(in) : 0;
+        int failed = !in || !copy ? (errno ? errno : ENOMEM) : 0;
+        int inside = out && strncmp(in, out, n) == 0 && (out[n] == 0 || out[n] == '/' || n == 1);
         free(in);
         free(out);
         free(copy);
-        if (same) {
+        if (failed) {
+            fprintf(cx->err, "strata-inspect: report: %s: %s\n", a->pos[0], strerror(failed));
+            return INS_EXIT_CANNOT;
+        }
+        if (inside) {
             fprintf(cx->err, "strata-inspect: report: the output would go into the input directory\n");
             return INS_EXIT_CANNOT;
         }

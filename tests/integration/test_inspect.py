@@ -426,6 +426,21 @@ def body(tmp, shm, servers):
     else:
         bad("chromium not installed and apt-get could not install it")
 
+    # ---- report never writes its page over an input nor into an input directory
+    ssd_copy = os.path.join(tmp, "ssd-copy")
+    shutil.copytree(SSD, ssd_copy)
+    os.mkdir(os.path.join(ssd_copy, "sub"))
+    refused = []
+    for inp, page in ((A, A), (SSD, os.path.join(SSD, "r.html")),
+                      (SSD, os.path.join(tmp, "ssd-copy", "..", "ssd", "r.html")),
+                      (ssd_copy, os.path.join(ssd_copy, "sub", "r.html"))):
+        rc, out, err = run("report", inp, "--html", page)
+        if rc != 2 or os.path.exists(page) and page != A or b"input" not in err:
+            refused.append((inp, page, rc, err[-200:]))
+    rc, out, err = run("report", SSD, "--html", os.path.join(tmp, "ssd-report.html"))
+    check("report: refuses an input as its page or a page inside an input directory (exit 2); "
+          "beside it is fine", not refused and rc == 0, refused, rc, err)
+
     # ---- PMem pool, read-only
     rc, out, err = run("verify", POOL)
     check("pool: verify exits 0", rc == 0 and b"OK:" in out and b"deleted" in out, out, err)
