@@ -379,9 +379,10 @@ static int verify_snapshot(struct ins_ctx *cx, const struct iargs *a, const char
     if (rep.rc == ST_OK && v.damage == 0) {
         out_printf(cx->out,
                    "OK: every checksum and structural rule holds; %" PRIu64 " keys (%" PRIu64 " hot, %" PRIu64
-                   " cold), every value decodes; %" PRIu64 " dictionaries, %" PRIu64 " aux fields, %" PRIu64
-                   " blocks%s\n",
-                   rep.keys, rep.hot, rep.cold, rep.dicts, rep.aux, rep.blocks,
+                   " cold), every value decodes; %" PRIu64 " dictionar%s, %" PRIu64 " aux field%s, %" PRIu64
+                   " block%s%s\n",
+                   rep.keys, rep.hot, rep.cold, rep.dicts, rep.dicts == 1 ? "y" : "ies", rep.aux,
+                   rep.aux == 1 ? "" : "s", rep.blocks, rep.blocks == 1 ? "" : "s",
                    v.dup_off ? " (duplicate-key check skipped: out of memory)" : "");
         return INS_EXIT_OK;
     }
@@ -456,14 +457,14 @@ int cmd_verify(struct ins_ctx *cx, const struct iargs *a)
     if (v.damage == 0) {
         if (kind == SRC_POOL)
             out_printf(cx->out,
-                       "OK: %" PRIu64 " records, every CRC and value checks; %" PRIu64 " dictionaries; %" PRIu64
+                       "OK: %" PRIu64 " records, every CRC and value checks; %" PRIu64 " dictionar%s; %" PRIu64
                        " deleted records (magic 0) skipped\n",
-                       v.keys, v.dicts, in->pool_deleted);
+                       v.keys, v.dicts, v.dicts == 1 ? "y" : "ies", in->pool_deleted);
         else
             out_printf(cx->out,
                        "OK: %" PRIu64 " current keys, every entry, record and value checks; %" PRIu64
-                       " dictionaries; %" PRIu64 " PUTs superseded, deleted or flushed, %" PRIu64 " expired\n",
-                       v.keys, v.dicts, in->ssd_superseded, in->ssd_expired);
+                       " dictionar%s; %" PRIu64 " PUTs superseded, deleted or flushed, %" PRIu64 " expired\n",
+                       v.keys, v.dicts, v.dicts == 1 ? "y" : "ies", in->ssd_superseded, in->ssd_expired);
         src_close(&s);
         return INS_EXIT_OK;
     }
