@@ -288,12 +288,15 @@ static int run_job(struct persist *p, int job)
     return rc;
 }
 
-/* Whether a save rule fires now (mu held). */
-static int rule_due(struct persist *p, int64_t now_ms)
+/* Whether a save rule fires now (mu held) with `now_changes` the change
+ * count read before mu was taken: reading it takes every shard lock, and a
+ * worker may hold a shard lock (deferred, keyspace.h) while it waits for mu
+ * in INFO. */
+static int rule_due(struct persist *p, int64_t now_ms, uint64_t now_changes)
 {
     struct server *srv = p->srv;
-    uint64_t changes = changes_now(srv) - p->dirty_at_save;
-    if (changes == 0)
+    uint64_t changes = now_changes - p->dirty_at_save;
+    if (now_changes < p->dirty_at_save || changes == 0)
         return 0;
     if (!p->last_bgsave_ok && now_ms - p->last_try_ms < 5000)
         return 0; /* a failed snapshot is retried after 5 s, as Redis does */
@@ -323,11 +326,20 @@ static void *persist_main(void *arg)
     struct server *srv = p->srv;
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
+        pthread_mutex_lock(&srv->cfg.lock);
+        int rules = srv->cfg.nsave > 0;
+        pthread_mutex_unlock(&srv->cfg.lock);
+        uint64_t now_changes = 0;
+        if (rules) {
+            pthread_mutex_unlock(&p->mu); /* no shard lock under mu (rule_due) */
+            now_changes = changes_now(srv);
+            pthread_mutex_lock(&p->mu);
+        }
         int64_t now = util_time_ms();
         long long bi = cfg_load(srv->cfg.backup_interval);
         if (bi > 0 && now - p->last_backup_ms >= bi * 1000)
             p->want_backup = 1;
-        if (!p->want_save && rule_due(p, now))
+        if (rules && !p->want_save && rule_due(p, now, now_changes))
             p->want_save = 1;
         if (!p->want_rewrite && rewrite_due(p))
             p->want_rewrite = 1;
@@ -925,9 +937,10 @@ int persist_debug_reload(struct server *srv)
     rc = snapshot_load(srv, path, 0, &meta, &ls);
     if (rc != ST_OK)
         log_warn("DEBUG RELOAD: %s cannot be loaded back (%s)", path, st_strerror(rc));
+    uint64_t ch = changes_now(srv); /* shard locks: not under mu */
     pthread_mutex_lock(&p->mu);
     p->running = JOB_NONE;
-    p->dirty_at_save = changes_now(srv);
+    p->dirty_at_save = ch;
     pthread_cond_broadcast(&p->done);
     pthread_mutex_unlock(&p->mu);
     free(path);

@@ -400,12 +400,18 @@ static int rotate_files(struct wlog *l, uint64_t off, uint64_t seq)
     l->man.seq = seq;
     struct wlog_manifest copy;
     rc = ni ? manifest_copy(&copy, &l->man) : ST_ENOMEM;
-    l->seq = seq;
     pthread_mutex_unlock(&l->mu);
     free(name);
     if (rc == ST_OK)
         rc = manifest_store(l, &copy);
     wlog_manifest_free(&copy);
+    /* only now: wlog_rewrite_done waits for it and then writes the next
+     * manifest, which must not race this one (one temporary name) nor be
+     * replaced by it */
+    pthread_mutex_lock(&l->mu);
+    l->seq = seq;
+    pthread_cond_broadcast(&l->durable);
+    pthread_mutex_unlock(&l->mu);
     log_notice("append log: now appending to generation %" PRIu64 " at offset %" PRIu64, seq, off);
     return rc;
 }

@@ -404,7 +404,7 @@ class PersistTest(unittest.TestCase):
             s.r.execute_command("TIER", "DEMOTE", "c%d" % i)
         s.r.set("hot", "h")
         self.assertTrue(s.r.bgrewriteaof())
-        self.assertTrue(wait_until(lambda: s.info("aof_rewrites") == 1))
+        self.assertTrue(wait_until(lambda: s.info("aof_rewrites") == 1, 30), s.log())
         # changes after the snapshot: an overwrite, a delete, a short TTL
         s.r.set("c1", "new")
         s.r.delete("c2")
@@ -413,7 +413,7 @@ class PersistTest(unittest.TestCase):
         time.sleep(0.1)
         s.kill9()
         s.start()
-        self.assertGreaterEqual(s.info("recovery_pmem_attached"), n - 10)
+        self.assertGreaterEqual(s.info("recovery_pmem_attached"), n - 10, s.log())
         self.assertEqual(s.r.get("c1"), b"new")
         self.assertIsNone(s.r.get("c2"))
         self.assertIsNone(s.r.get("c3"))
