@@ -346,12 +346,7 @@ static void *persist_main(void *arg)
         int job = p->want_save ? JOB_SAVE : p->want_rewrite ? JOB_REWRITE : p->want_backup ? JOB_BACKUP : JOB_NONE;
         if (job == JOB_NONE) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 100 * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            util_deadline(&until, 100);
             pthread_cond_timedwait(&p->wake, &p->mu, &until);
             continue;
         }

@@ -81,12 +81,8 @@ struct job {
     struct item *bhead, **btail;
     int rc;
     uint64_t lost;        /* stubs whose record could not be read */
+    int walk_db;          /* the database the walk is in (ks_visit_fn has no db) */
 };
-
-static int64_t expire_of(const struct entry *e)
-{
-    return entry_expire(e);
-}
 
 /* A copy of e's value as an item, or NULL (no memory, or a stub whose
  * record is gone: *lost). */
@@ -133,7 +129,7 @@ static struct item *item_of(struct job *j, uint32_t db, const struct entry *e, i
     it->next = NULL;
     it->db = db;
     it->type = e->type;
-    it->expire_ms = expire_of(e);
+    it->expire_ms = entry_expire(e);
     return it;
 }
 
@@ -194,8 +190,6 @@ static int drain_queue(struct job *j)
 
 /* ks_scan's visitor, under the shard lock: an entry the snapshot has not
  * written yet goes into the batch and is marked written. */
-static int g_scan_db; /* the snapshot thread's; ks_visit_fn has no db */
-
 static void walk_visit(const struct entry *ce, void *ud)
 {
     struct job *j = ud;
@@ -205,7 +199,7 @@ static void walk_visit(const struct entry *ce, void *ud)
     /* the parity bit is the snapshot's to flip under the shard lock */
     struct entry *e = (struct entry *)ce;
     int lost = 0;
-    struct item *it = item_of(j, (uint32_t)g_scan_db, e, &lost);
+    struct item *it = item_of(j, (uint32_t)j->walk_db, e, &lost);
     if (!it) {
         if (lost)
             j->lost++;
@@ -301,7 +295,7 @@ int snapshot_write(struct server *srv, const char *final_path, const struct snap
     }
     for (unsigned db = 0; rc == ST_OK && db < ks->databases; db++) {
         uint64_t cur = 0;
-        g_scan_db = (int)db;
+        j.walk_db = (int)db;
         do {
             cur = ks_scan(ks, (int)db, cur, 64, util_time_ms(), walk_visit, &j);
             struct item *batch = j.bhead;

@@ -245,17 +245,28 @@ static uint64_t att_hash(const struct tiering *tg, const char *key, size_t klen,
     return h ? h : 1;
 }
 
+/* A pool record as the attach table knows it: decoded, its CRC field and
+ * its table hash. 0, or -1 for a record that does not decode. */
+static int att_rec(const struct tiering *tg, const void *rec, size_t len, struct tier_rec *r, uint32_t *crc,
+                   uint64_t *h)
+{
+    size_t used = 0;
+    if (tier_rec_decode(rec, len, r, &used) != ST_OK)
+        return -1;
+    memcpy(crc, (const unsigned char *)rec + 4, 4);
+    *h = att_hash(tg, r->key, r->klen, (uint32_t)r->gen);
+    return 0;
+}
+
 static int att_add(void *ud, const void *rec, size_t len, uint64_t hint)
 {
     struct tiering *tg = ud;
     struct attach *a = g_attach;
     struct tier_rec r;
-    size_t used = 0;
-    if (tier_rec_decode(rec, len, &r, &used) != ST_OK)
-        return 0;
     uint32_t crc;
-    memcpy(&crc, (const unsigned char *)rec + 4, 4);
-    uint64_t h = att_hash(tg, r.key, r.klen, (uint32_t)r.gen);
+    uint64_t h;
+    if (att_rec(tg, rec, len, &r, &crc, &h) != 0)
+        return 0;
     for (uint64_t i = h & a->mask;; i = (i + 1) & a->mask) {
         if (a->t[i].hash == 0) {
             a->t[i] = (struct att_slot){ .hash = h, .hint = hint, .gen = (uint32_t)r.gen, .crc = crc, .type = r.type };
@@ -327,12 +338,10 @@ static int att_free(void *ud, const void *rec, size_t len, uint64_t hint)
     struct tiering *tg = ud;
     struct attach *a = g_attach;
     struct tier_rec r;
-    size_t used = 0;
-    if (tier_rec_decode(rec, len, &r, &used) != ST_OK)
-        return 0;
     uint32_t crc;
-    memcpy(&crc, (const unsigned char *)rec + 4, 4);
-    uint64_t h = att_hash(tg, r.key, r.klen, (uint32_t)r.gen);
+    uint64_t h;
+    if (att_rec(tg, rec, len, &r, &crc, &h) != 0)
+        return 0;
     for (uint64_t i = h & a->mask; a->t[i].hash; i = (i + 1) & a->mask) {
         struct att_slot *s = &a->t[i];
         if (s->hash == h && s->hint == hint && s->gen == (uint32_t)r.gen) {

@@ -429,13 +429,7 @@ static void *log_main(void *arg)
                                              : pol == FSYNC_NO ? now - l->last_sync_ms >= WLOG_NO_SYNC_MS : 0;
         if (!l->stop && !l->slen && !l->sync_wanted && !l->rot_pending && !(sync_due && l->synced < l->written)) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            long ms = pol == FSYNC_ALWAYS ? 50 : WLOG_WRITE_MS;
-            until.tv_nsec += ms * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            util_deadline(&until, pol == FSYNC_ALWAYS ? 50 : WLOG_WRITE_MS);
             pthread_cond_timedwait(&l->work, &l->mu, &until);
             if (!l->stop && !l->slen && !l->sync_wanted && !l->rot_pending)
                 continue; /* re-evaluate the periodic sync */
@@ -951,28 +945,23 @@ void wlog_info(struct wlog *l, void (*add)(void *ud, const char *line), void *ud
 {
     char line[256];
     pthread_mutex_lock(&l->mu);
-    uint64_t off = l->next_off, staged = l->staged, written = l->written, synced = l->synced;
-    uint64_t bytes = l->bytes_written, fsyncs = l->fsyncs, seq = l->seq;
-    int err = l->err, rot = l->rot_pending;
+    const struct {
+        const char *name;
+        uint64_t v;
+    } f[] = {
+        { "aof_offset", l->next_off },          { "aof_generation", l->seq },
+        { "aof_records_staged", l->staged },    { "aof_records_written", l->written },
+        { "aof_records_synced", l->synced },    { "aof_bytes_written", l->bytes_written },
+        { "aof_fsyncs", l->fsyncs },            { "aof_rotation_pending", (uint64_t)l->rot_pending },
+    };
+    int err = l->err;
     pthread_mutex_unlock(&l->mu);
     snprintf(line, sizeof(line), "aof_last_write_status:%s\r\n", err ? "err" : "ok");
     add(ud, line);
-    snprintf(line, sizeof(line), "aof_offset:%" PRIu64 "\r\n", off);
-    add(ud, line);
     snprintf(line, sizeof(line), "aof_lineage:%016" PRIx64 "\r\n", l->lineage);
     add(ud, line);
-    snprintf(line, sizeof(line), "aof_generation:%" PRIu64 "\r\n", seq);
-    add(ud, line);
-    snprintf(line, sizeof(line), "aof_records_staged:%" PRIu64 "\r\n", staged);
-    add(ud, line);
-    snprintf(line, sizeof(line), "aof_records_written:%" PRIu64 "\r\n", written);
-    add(ud, line);
-    snprintf(line, sizeof(line), "aof_records_synced:%" PRIu64 "\r\n", synced);
-    add(ud, line);
-    snprintf(line, sizeof(line), "aof_bytes_written:%" PRIu64 "\r\n", bytes);
-    add(ud, line);
-    snprintf(line, sizeof(line), "aof_fsyncs:%" PRIu64 "\r\n", fsyncs);
-    add(ud, line);
-    snprintf(line, sizeof(line), "aof_rotation_pending:%d\r\n", rot);
-    add(ud, line);
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        snprintf(line, sizeof(line), "%s:%" PRIu64 "\r\n", f[i].name, f[i].v);
+        add(ud, line);
+    }
 }

@@ -252,7 +252,6 @@ class PersistTest(unittest.TestCase):
                 got = s.r.get(k)
                 self.assertEqual(got, v, "round %d key %s" % (rnd_i, k))
             stop = time.time() + rnd.uniform(0.02, 0.15)
-            kill_at = None
             while time.time() < stop:
                 k = "k%d" % rnd.randrange(500)
                 v = ("%d-%d" % (rnd_i, rnd.randrange(1 << 30))).encode()
