@@ -303,6 +303,14 @@ int aof_writer_reopen(const struct vfs *v, const char *path, struct aof_writer *
     return ST_OK;
 }
 
+size_t aof_rec_size(uint32_t argc, const size_t *argvlen)
+{
+    size_t n = AOF_REC_HDR + FIXED;
+    for (uint32_t i = 0; i < argc; i++)
+        n += 4 + argvlen[i];
+    return n;
+}
+
 int aof_append(struct aof_writer *w, int64_t time_ms, uint32_t db, uint32_t argc, const char *const *argv,
                const size_t *argvlen, uint64_t *offset_out)
 {

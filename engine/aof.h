@@ -130,6 +130,10 @@ int aof_writer_reopen(const struct vfs *v, const char *path, struct aof_writer *
  * *offset_out (may be NULL) to the record's logical offset. Returns ST_OK;
  * ST_EINVAL, ST_ETOOBIG (payload over AOF_PAYLOAD_MAX) and ST_ENOMEM leave
  * the writer unchanged; ST_EIO when the writer has failed (sticky). */
+/* Bytes a record of these arguments takes in the stream (header included):
+ * the logical offset of the record after it is this much further on. */
+size_t aof_rec_size(uint32_t argc, const size_t *argvlen);
+
 int aof_append(struct aof_writer *w, int64_t time_ms, uint32_t db, uint32_t argc, const char *const *argv,
                const size_t *argvlen, uint64_t *offset_out);
 

@@ -530,10 +530,10 @@ static struct entry **miss_lookup(struct keyspace *ks, int db, const struct ks_k
     /* a record from before a running snapshot's T0: its value is the T0
      * value, which the snapshot may not have written yet; once the key is in
      * DRAM the snapshot's walk of the tier will not see it (snapshots) */
-    if (ks->snap_active && src.snap_pre && !ks_cold.readonly)
+    int promote = !ks_cold.readonly || (src.admit && !ks_cold.no_admit);
+    if (ks->snap_active && src.snap_pre && promote)
         ks->snap.capture(ks->snap.ud, db, full);
     ks_snap_mark(ks, full);
-    int promote = !ks_cold.readonly || (src.admit && !ks_cold.no_admit);
     if (!promote) {
         struct entry **lent = lend(full);
         if (lent)

@@ -147,6 +147,7 @@ struct keyspace {
 struct ks_log_ctx {
     int armed;   /* the running command's record is yet to be appended */
     int changed; /* the keyspace changed since it was armed */
+    void *cmd;   /* the server's: whose record it is (read by log_emit) */
 };
 extern _Thread_local struct ks_log_ctx ks_log;
 

@@ -434,6 +434,18 @@ int64_t util_time_ms(void)
 }
 
 /* See util.h. */
+void util_deadline(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* See util.h. */
 int64_t util_time_us(void)
 {
     return util_clock_us(CLOCK_REALTIME);

@@ -49,6 +49,11 @@ int util_glob_match(const char *pat, size_t plen, const char *s, size_t slen, in
 
 /* Wall-clock time since the epoch, in ms and in us. */
 int64_t util_time_ms(void);
+
+/* Sets *ts to ms milliseconds from now on CLOCK_REALTIME: the deadline
+ * pthread_cond_timedwait takes. */
+struct timespec;
+void util_deadline(struct timespec *ts, long ms);
 int64_t util_time_us(void);
 /* Monotonic clock in us (for durations and timers). */
 int64_t util_mono_us(void);

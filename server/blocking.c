@@ -264,6 +264,10 @@ int blk_block(struct blk_registry *r, struct client *c, int db, const struct blk
               int64_t timeout_us, blk_serve_fn *serve, blk_reply_fn *reply, blk_undo_fn *undo,
               blk_free_fn *free_state, void *state)
 {
+    /* replaying the log: the record of a pop that blocked is the pop that
+     * served it, logged apart (wlog.h); this one changed nothing */
+    if (c->flags & CLIENT_REPLAY)
+        goto fail_state;
     struct blk_waiter *w = calloc(1, sizeof(*w));
     if (!w)
         goto fail_state;

@@ -42,9 +42,11 @@
 #include "server/ev.h"
 #include "server/log.h"
 #include "server/maxmem.h"
+#include "server/persist.h"
 #include "server/tiering.h"
 #include "server/reply.h"
 #include "server/server.h"
+#include "server/wlog.h"
 #include "server/worker.h"
 
 #define QBUF_CHUNK (16 * 1024)
@@ -290,6 +292,12 @@ static void execute(struct client *c)
         reject(c, e);
         return;
     }
+    if ((e->def->flags & CMD_WRITE) && persist_misconf(c->srv)) {
+        reply_error(c, "MISCONF Errors writing the snapshot: writes are refused while stop-writes-on-bgsave-error "
+                       "is yes and save rules are set (see the server log; INFO persistence).");
+        reject(c, e);
+        return;
+    }
     CLIENT_PUB(c->cmd, e);
     c->now_ms = util_time_ms();
     c->cmd_start_us = util_mono_us();
@@ -316,7 +324,12 @@ void client_run(struct client *c, const struct cmd_entry *e)
     }
     if (tg)
         tiering_command_begin(c, e);
+    int logged = c->srv->wlog && (e->def->flags & CMD_WRITE);
+    if (logged)
+        wlog_arm(c);
     e->def->proc(c);
+    if (logged)
+        wlog_disarm(c);
     if (tg) {
         tiering_command_end(c);
         ks_cold_release();
@@ -559,6 +572,9 @@ int client_flush(struct client *c)
         client_free(c);
         return -1;
     }
+    /* appendfsync always: a reply leaves only after its record is durable */
+    if (c->srv->wlog && c->w->log_need && pending_output(c) > 0)
+        wlog_wait_durable(c->srv->wlog, c->w);
     while (pending_output(c) > 0) {
         ssize_t n = write(c->fd, c->obuf + c->osent, pending_output(c));
         if (n < 0) {

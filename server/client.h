@@ -26,6 +26,7 @@ struct worker;
 struct client;
 struct cmd_entry;
 struct ev_timer;
+struct wlog_rw;
 
 /* Writes a field that other workers read (CLIENT LIST, CLIENT KILL): a
  * relaxed atomic store, which costs a plain store on x86 and makes the
@@ -55,6 +56,7 @@ typedef void client_resume_fn(struct client *c, void *ud, enum resume_why why);
 #define CLIENT_WANT_WRITE        (1u << 5) /* EPOLLOUT registered */
 #define CLIENT_NO_EVICT          (1u << 7)
 #define CLIENT_NO_TOUCH          (1u << 8)
+#define CLIENT_REPLAY            (1u << 9) /* recovery's log replay: never blocks, no socket */
 
 #define CLIENT_NAME_MAX 128
 
@@ -110,6 +112,10 @@ struct client {
      * command is between its lookups (tiering_fetch.c); owned */
     unsigned *pins;
     unsigned npins, pins_cap;
+
+    /* the append log's record for the running command when its arguments
+     * do not say what it did (wlog_rewrite); owned, NULL mostly */
+    struct wlog_rw *logrw;
 
     /* suspension */
     client_resume_fn *resume;

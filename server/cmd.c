@@ -30,7 +30,7 @@ extern const struct cmd_def cmds_tier[] __attribute__((weak));
 /* A family whose module is not linked reads as NULL and is skipped. */
 static const struct cmd_def *const families[] = { cmds_conn, cmds_server, cmds_string, cmds_keys, cmds_hash,
                                                   cmds_list,  cmds_set,    cmds_zset,   cmds_bitmap, cmds_hll,
-                                                  cmds_tier };
+                                                  cmds_tier, cmds_persist };
 
 static inline unsigned char lower(unsigned char ch)
 {

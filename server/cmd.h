@@ -57,6 +57,7 @@ extern const struct cmd_def cmds_zset[];
 extern const struct cmd_def cmds_bitmap[];
 extern const struct cmd_def cmds_hll[];
 extern const struct cmd_def cmds_tier[];  /* cmd_tier.c: TIER (OBJECT TIER lives in cmd_keys.c) */
+extern const struct cmd_def cmds_persist[]; /* cmd_persist.c: SAVE BGSAVE LASTSAVE BGREWRITEAOF */
 
 /* One registered command or subcommand. */
 struct cmd_entry {

@@ -60,6 +60,7 @@
 #include "engine/evict.h"
 #include "engine/keyspace.h"
 #include "engine/util.h"
+#include "server/persist.h"
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/cmd.h"
@@ -1033,6 +1034,7 @@ static void cmd_flushdb(struct client *c)
     int async = keys_flush_async(c);
     if (async < 0)
         return;
+    persist_wait_snapshot(c->srv); /* the snapshot walks the tables this detaches */
     ks_flush(c->srv->ks, c->db, async);
     reply_ok(c);
 }
@@ -1042,6 +1044,7 @@ static void cmd_flushall(struct client *c)
     int async = keys_flush_async(c);
     if (async < 0)
         return;
+    persist_wait_snapshot(c->srv);
     ks_flush(c->srv->ks, -1, async);
     reply_ok(c);
 }
@@ -1062,6 +1065,7 @@ static void cmd_swapdb(struct client *c)
         return;
     }
     if (a != b) {
+        persist_wait_snapshot(c->srv); /* a snapshot names each key's database as of its T0 */
         ks_swapdb(c->srv->ks, a, b);
         /* clients blocked in either database may find their keys now */
         blk_signal_db(c->srv->blk, c->srv->ks, a);

@@ -68,6 +68,7 @@
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/stats.h"
+#include "server/wlog.h"
 #include "server/worker.h"
 
 #define RERR_NOSUCHKEY "ERR no such key"
@@ -275,6 +276,21 @@ static void list_push_back(struct server *srv, int db, const char *key, size_t k
         if (list_push(l, where, vals[i - 1].p, vals[i - 1].len, fill) != ST_OK)
             goto oom;
     list_dirty(ks, &k, n);
+    if (srv->wlog) {
+        /* the same pushes, in the order they were made */
+        const char **a = malloc(n * sizeof(*a));
+        size_t *al = malloc(n * sizeof(*al));
+        for (size_t i = 0; a && al && i < n; i++) {
+            a[i] = vals[n - 1 - i].p;
+            al[i] = vals[n - 1 - i].len;
+        }
+        if (a && al)
+            wlog_append_key(srv->wlog, db, where == LIST_HEAD ? "LPUSH" : "RPUSH", key, klen, (int)n, a, al);
+        else
+            log_warn("list: out of memory logging element(s) put back for a blocked client");
+        free(a);
+        free(al);
+    }
     blk_signal(srv->blk, ks, db, &k);
 unlock:
     ks_unlock(ks, k.shard);
@@ -1024,6 +1040,13 @@ static int bpop_serve(struct blk_waiter *w, struct keyspace *ks, int db, const s
     st->nvals = (size_t)n;
     list_pop(l, st->where, n);
     list_removed(ks, db, k, l, n, now, list_fill(st->srv));
+    if (st->srv->wlog) {
+        char cnt[UTIL_LLSTR_SIZE];
+        const char *a[1] = { cnt };
+        size_t al[1] = { (size_t)util_ll2str(cnt, (long long)n) };
+        wlog_append_key(st->srv->wlog, db, st->where == LIST_HEAD ? "LPOP" : "RPOP", k->p, k->len,
+                        st->count < 0 ? 0 : 1, a, al);
+    }
     return 1;
 }
 
@@ -1230,6 +1253,7 @@ static int bmove_serve(struct blk_waiter *w, struct keyspace *ks, int db, const 
     st->src_quick = l->quick;
     list_pop(l, st->from, 1);
     list_removed(ks, db, k, l, 1, now, list_fill(st->srv));
+    wlog_append_key(st->srv->wlog, db, st->from == LIST_HEAD ? "LPOP" : "RPOP", k->p, k->len, 0, NULL, NULL);
     return 1;
 }
 
@@ -1263,6 +1287,11 @@ static void bmove_finish(struct bmove_state *st, struct blk_waiter *w, struct cl
         goto back;
     }
     list_dirty(ks, &kd, 1);
+    {
+        const char *a[1] = { st->val.p };
+        wlog_append_key(srv->wlog, w->db, st->to == LIST_HEAD ? "LPUSH" : "RPUSH", st->dst, st->dlen, 1, a,
+                        &st->val.len);
+    }
     blk_signal(srv->blk, ks, w->db, &kd);
     ks_unlock(ks, kd.shard);
     if (c)

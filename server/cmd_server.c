@@ -38,6 +38,7 @@
 
 #include "engine/err.h"
 #include "engine/util.h"
+#include "server/persist.h"
 #include "server/client.h"
 #include "server/cmd.h"
 #include "server/cmd_docs.h"
@@ -557,10 +558,7 @@ static void cmd_shutdown(struct client *c)
         reply_error(c, "ERR No shutdown in progress.");
         return;
     }
-    if (save) {
-        reply_error(c, "ERR snapshots are not supported yet (SHUTDOWN NOSAVE)");
-        return;
-    }
+    c->srv->shutdown_save = save ? 1 : nosave ? -1 : 0;
     log_warn("User requested shutdown (client %llu, %s)", (unsigned long long)c->id, c->addr);
     server_request_shutdown(c->srv);
     /* No reply (invariant 3): nothing after SHUTDOWN on this connection runs. */
@@ -622,6 +620,8 @@ static void cmd_debug(struct client *c)
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed. In Strata only the",
         "    calling connection waits; the server goes on serving the others.",
+        "RELOAD",
+        "    Save the snapshot, empty every database and load the snapshot back.",
     };
     const struct arg *sub = &c->argv[1];
 
@@ -632,6 +632,14 @@ static void cmd_debug(struct client *c)
     }
     if (c->argc == 3 && util_eqi(sub->p, sub->len, "sleep")) {
         debug_sleep(c);
+        return;
+    }
+    if (c->argc == 2 && util_eqi(sub->p, sub->len, "reload")) {
+        int rc = persist_debug_reload(c->srv);
+        if (rc == ST_OK)
+            reply_ok(c);
+        else
+            reply_errorf(c, "ERR Error trying to save or load the snapshot (%s)", st_strerror(rc));
         return;
     }
     int len = sub->len > 128 ? 128 : (int)sub->len;

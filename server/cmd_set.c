@@ -59,6 +59,7 @@
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/stats.h"
+#include "server/wlog.h"
 #include "server/worker.h"
 
 #define RERR_POSITIVE "ERR value is out of range, must be positive"
@@ -124,13 +125,6 @@ static void reply_member(struct client *c, const struct set_member *m)
         reply_bulk(c, m->s, m->len);
     else
         reply_bulk_ll(c, m->i);
-}
-
-/* set_emit_fn that replies each member to the client in ud. */
-static int emit_reply(const struct set_member *m, void *ud)
-{
-    reply_member(ud, m);
-    return 0;
 }
 
 /* set_emit_fn for unbounded replies: replies, and every 1024 members checks
@@ -391,6 +385,76 @@ static int arg_positive(struct client *c, int i, long long *out)
     return 0;
 }
 
+/* What SPOP popped, for the append log: SPOP's own arguments would pop
+ * other members when replayed, so its record is SREM key member ... */
+struct popped {
+    struct counted out;
+    int logging;
+    size_t n, cap;
+    char **m;
+    size_t *len;
+};
+
+static int emit_popped(const struct set_member *m, void *ud)
+{
+    struct popped *p = ud;
+    unsigned char buf[UTIL_LLSTR_SIZE];
+    size_t len;
+    const unsigned char *s;
+
+    emit_reply_counted(m, &p->out);
+    if (!p->logging)
+        return 0;
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 8;
+        char **nm = realloc(p->m, nc * sizeof(*nm));
+        size_t *nl = nm ? realloc(p->len, nc * sizeof(*nl)) : NULL;
+        if (nm)
+            p->m = nm;
+        if (!nl) {
+            p->logging = 0; /* the command's own arguments get logged: wlog.h */
+            return 0;
+        }
+        p->len = nl;
+        p->cap = nc;
+    }
+    s = set_member_str(m, buf, &len);
+    p->m[p->n] = malloc(len ? len : 1);
+    if (!p->m[p->n]) {
+        p->logging = 0;
+        return 0;
+    }
+    memcpy(p->m[p->n], s, len);
+    p->len[p->n++] = len;
+    return 0;
+}
+
+/* Hands the log SREM key <popped members> and frees them. */
+static void popped_log(struct client *c, struct popped *p)
+{
+    if (p->logging && p->n > 0) {
+        const char **argv = malloc((p->n + 2) * sizeof(*argv));
+        size_t *lens = malloc((p->n + 2) * sizeof(*lens));
+        if (argv && lens) {
+            argv[0] = "SREM";
+            lens[0] = 4;
+            argv[1] = c->argv[1].p;
+            lens[1] = c->argv[1].len;
+            for (size_t i = 0; i < p->n; i++) {
+                argv[i + 2] = p->m[i];
+                lens[i + 2] = p->len[i];
+            }
+            wlog_rewrite(c, (int)p->n + 2, argv, lens);
+        }
+        free(argv);
+        free(lens);
+    }
+    for (size_t i = 0; i < p->n; i++)
+        free(p->m[i]);
+    free(p->m);
+    free(p->len);
+}
+
 /* SPOP key: one member, nil when the key is missing. */
 static void spop_one(struct client *c)
 {
@@ -408,8 +472,10 @@ static void spop_one(struct client *c)
         reply_err_wrongtype(c);
     } else {
         struct set *s = set_of(*ref);
+        struct popped p = { { c, 0 }, c->srv->wlog != NULL, 0, 0, NULL, NULL };
 
-        set_pop(&s, rng_of(c, &local), emit_reply, c);
+        set_pop(&s, rng_of(c, &local), emit_popped, &p);
+        popped_log(c, &p);
         entry_set_ptr(*ref, s);
         if (set_len(s) == 0)
             ks_delete_ref(ks, c->db, &k, ref);
@@ -456,13 +522,16 @@ static void spop_count(struct client *c)
         goto unlock;
     }
     mark = reply_defer(c);
-    if (set_pop_many(&s, (uint64_t)count, rng_of(c, &local), &lim, seed_of(c), emit_reply_counted, &out) != ST_OK) {
+    struct popped p = { out, c->srv->wlog != NULL, 0, 0, NULL, NULL };
+    if (set_pop_many(&s, (uint64_t)count, rng_of(c, &local), &lim, seed_of(c), emit_popped, &p) != ST_OK) {
+        popped_log(c, &p);
         reply_err_nomem(c);
         goto unlock;
     }
+    popped_log(c, &p);
     entry_set_ptr(*ref, s);
     ks_touch_write(ks, &k);
-    reply_defer_set(c, mark, '~', out.n);
+    reply_defer_set(c, mark, '~', p.out.n);
 unlock:
     ks_unlock(ks, k.shard);
 }

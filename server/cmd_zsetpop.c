@@ -41,6 +41,7 @@
 #include "server/log.h"
 #include "server/reply.h"
 #include "server/server.h"
+#include "server/wlog.h"
 #include "server/worker.h"
 
 #define RERR_POSITIVE "ERR value is out of range, must be positive"
@@ -286,6 +287,12 @@ static int zblk_serve(struct blk_waiter *w, struct keyspace *ks, int db, const s
     if (zset_len(zs) == 0)
         ks_delete_ref(ks, db, k, ref);
     ks_touch_write(ks, k);
+    if (w->w->srv->wlog) {
+        char cnt[UTIL_LLSTR_SIZE];
+        const char *a[1] = { cnt };
+        size_t al[1] = { (size_t)util_ll2str(cnt, (long long)st->n) };
+        wlog_append_key(w->w->srv->wlog, db, st->max ? "ZPOPMAX" : "ZPOPMIN", k->p, k->len, 1, a, al);
+    }
     return 1;
 }
 
@@ -313,6 +320,32 @@ static void zblk_reply(struct client *c, struct blk_waiter *w, enum blk_reply_ho
         reply_bulk(c, st->items[i]->m, st->items[i]->len);
         reply_double(c, st->items[i]->score);
     }
+}
+
+/* The log's record of an undo: ZADD key NX score member ... */
+static void log_zadd_back(struct server *srv, int db, const struct ks_key *k, const struct zblk_state *st)
+{
+    size_t n = 1 + 2 * st->n;
+    const char **a = malloc(n * sizeof(*a));
+    size_t *al = malloc(n * sizeof(*al));
+    char *scores = malloc(st->n * 32 + 1);
+    if (a && al && scores) {
+        a[0] = "NX";
+        al[0] = 2;
+        for (size_t i = 0; i < st->n; i++) {
+            char *sc = scores + i * 32;
+            al[1 + 2 * i] = (size_t)snprintf(sc, 32, "%.17g", st->items[i]->score);
+            a[1 + 2 * i] = sc;
+            a[2 + 2 * i] = st->items[i]->m;
+            al[2 + 2 * i] = st->items[i]->len;
+        }
+        wlog_append_key(srv->wlog, db, "ZADD", k->p, k->len, (int)n, a, al);
+    } else {
+        log_warn("bzpop: out of memory logging members put back");
+    }
+    free(a);
+    free(al);
+    free(scores);
 }
 
 /* blk_undo_fn: the client went away after being served: put the members
@@ -362,6 +395,8 @@ static void zblk_undo(struct blk_waiter *w, struct keyspace *ks)
         entry_set_ptr(*ref, zs);
     }
     ks_touch_write(ks, &k);
+    if (srv->wlog)
+        log_zadd_back(srv, w->db, &k, st);
     blk_signal(w->reg, ks, w->db, &k);
     goto unlock;
 oom:

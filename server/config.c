@@ -132,6 +132,20 @@ static const struct cfg_enum_val policy_enum[] = {
 
 static const struct cfg_enum_val pmem_start_enum[] = {
     {"clear", 0},
+    {"attach", 1},
+    {NULL, 0},
+};
+
+static const struct cfg_enum_val fsync_enum[] = {
+    {"always", 0},
+    {"everysec", 1},
+    {"no", 2},
+    {NULL, 0},
+};
+
+static const struct cfg_enum_val damaged_enum[] = {
+    {"refuse", 0},
+    {"truncate", 1},
     {NULL, 0},
 };
 
@@ -145,6 +159,8 @@ static cfg_set_fn bind_set;
 static cfg_fmt_fn bind_format;
 static cfg_set_fn obuf_set;
 static cfg_fmt_fn obuf_format;
+static cfg_set_fn save_set;
+static cfg_fmt_fn save_format;
 static long long default_threads(void);
 
 /* The one table. Keep it sorted by area, as redis.conf is. */
@@ -246,9 +262,10 @@ static const struct cfg_def cfg_table[] = {
     {.name = "pmem-size", .type = CFG_MEM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(pmem_size),
      .dflt = "1gb", .min = 8 * 1024 * 1024, .max = LLONG_MAX, .desc = "Size of a new PMem pool."},
     {.name = "pmem-on-start", .type = CFG_ENUM, .flags = CFG_IMMUTABLE, .off = CFG_OFF(pmem_on_start),
-     .dflt = "clear", .enums = pmem_start_enum,
-     .desc = "What start-up does with records a previous run left in the pool: clear (logged). "
-             "Re-attaching them (warm restart) comes with persistence."},
+     .dflt = "attach", .enums = pmem_start_enum,
+     .desc = "What start-up does with the records a previous run left in the pool: attach (warm "
+             "restart: a record the recovered snapshot names, same key, generation and CRC, is the "
+             "key's value again without a copy; the others are freed, logged) or clear (all freed)."},
     {.name = "pmem-cascade-watermark", .type = CFG_INT, .off = CFG_OFF(pmem_cascade_watermark), .dflt = "90",
      .min = 1, .max = 100,
      .desc = "With an SSD tier too: while the PMem pool is fuller than this (percent), its coldest keys "
@@ -307,6 +324,56 @@ static const struct cfg_def cfg_table[] = {
              "-1 = reads never promote (writes always do)."},
     {.name = "tier-demote-on-write", .type = CFG_BOOL, .off = CFG_OFF(tier_demote_on_write), .dflt = "no",
      .desc = "Demote every key as soon as a command has written it (the all-cold test configuration)."},
+
+    /* persistence */
+    {.name = "dir", .type = CFG_STRING, .flags = CFG_IMMUTABLE, .off = CFG_OFF(dir), .dflt = ".",
+     .range_help = "directory",
+     .desc = "Directory of the snapshot, the append log and the backups (created if absent)."},
+    {.name = "dbfilename", .type = CFG_STRING, .off = CFG_OFF(dbfilename), .dflt = "dump.sts",
+     .range_help = "file name", .desc = "The snapshot file, in dir (SAVE, BGSAVE, save rules, shutdown)."},
+    {.name = "save", .type = CFG_SPECIAL, .dflt = "", .set = save_set,
+     .format = save_format, .range_help = "\"\" or up to 16 pairs",
+     .desc = "Snapshot rules: \"<seconds> <changes>\" pairs, a BGSAVE when at least that many "
+             "changes happened in that many seconds since the last snapshot; \"\" = none (the "
+             "default: a cache persists when asked to; redis.conf's \"3600 1 300 100 60 10000\" "
+             "works as in Redis). SHUTDOWN and SIGTERM save when rules are set. A later value "
+             "replaces the rules."},
+    {.name = "stop-writes-on-bgsave-error", .type = CFG_BOOL, .off = CFG_OFF(stop_writes_on_bgsave_error),
+     .dflt = "yes",
+     .desc = "While the last background snapshot failed (and save rules are set), write commands "
+             "answer -MISCONF."},
+    {.name = "appendonly", .type = CFG_BOOL, .flags = CFG_IMMUTABLE, .off = CFG_OFF(appendonly), .dflt = "no",
+     .desc = "Keep the append log: every write command that changed data, checksummed, in "
+             "<dir>/<appenddirname>."},
+    {.name = "appendfsync", .type = CFG_ENUM, .off = CFG_OFF(appendfsync), .dflt = "everysec",
+     .enums = fsync_enum,
+     .desc = "always: a reply waits until its write is durable (group commit); everysec: synced "
+             "every second; no: synced every 30 s."},
+    {.name = "appendfilename", .type = CFG_STRING, .flags = CFG_IMMUTABLE, .off = CFG_OFF(appendfilename),
+     .dflt = "appendonly.aof", .range_help = "file name",
+     .desc = "Base name of the append log's files and manifest."},
+    {.name = "appenddirname", .type = CFG_STRING, .flags = CFG_IMMUTABLE, .off = CFG_OFF(appenddirname),
+     .dflt = "appendonlydir", .range_help = "directory name", .desc = "The append log's directory, in dir."},
+    {.name = "aof-load-truncated", .type = CFG_BOOL, .off = CFG_OFF(aof_load_truncated), .dflt = "yes",
+     .desc = "A log whose last record was cut off by a crash: drop that record, log it, start (yes) "
+             "or refuse to start (no)."},
+    {.name = "aof-load-damaged", .type = CFG_ENUM, .off = CFG_OFF(aof_load_damaged), .dflt = "refuse",
+     .enums = damaged_enum,
+     .desc = "A log damaged before its end (a bad checksum with whole records after it): refuse to "
+             "start, naming the file and offset, or truncate there (every later record is lost)."},
+    {.name = "auto-aof-rewrite-percentage", .type = CFG_INT, .off = CFG_OFF(auto_aof_rewrite_percentage),
+     .dflt = "100", .min = 0, .max = INT_MAX,
+     .desc = "BGREWRITEAOF by itself when the log grew by this percent since the last rewrite; 0 = never."},
+    {.name = "auto-aof-rewrite-min-size", .type = CFG_MEM, .off = CFG_OFF(auto_aof_rewrite_min_size),
+     .dflt = "64mb", .min = 0, .max = LLONG_MAX, .desc = "... and is at least this big."},
+    {.name = "backup-interval", .type = CFG_INT, .off = CFG_OFF(backup_interval), .dflt = "0", .min = 0,
+     .max = INT_MAX,
+     .desc = "Seconds between automatic backups (a snapshot kept as a timestamped file in "
+             "backup-dir); 0 = none."},
+    {.name = "backup-keep", .type = CFG_INT, .off = CFG_OFF(backup_keep), .dflt = "7", .min = 1, .max = 100000,
+     .desc = "Backups kept; older ones are removed after each new one."},
+    {.name = "backup-dir", .type = CFG_STRING, .flags = CFG_IMMUTABLE, .off = CFG_OFF(backup_dir),
+     .dflt = "backups", .range_help = "directory", .desc = "Where backups go (relative to dir)."},
 
     /* security */
     {.name = "requirepass", .type = CFG_STRING, .flags = CFG_SENSITIVE,
@@ -595,6 +662,51 @@ static void obuf_format(struct config *cfg, const struct cfg_def *d, char *buf, 
                               cfg_load(*OBUF_AT(cfg, c->hard)), cfg_load(*OBUF_AT(cfg, c->soft)),
                               cfg_load(*OBUF_AT(cfg, c->secs)));
     }
+}
+
+/* ---- special: save ---------------------------------------------------- */
+
+static int save_set(struct config *cfg, const struct cfg_def *d, char **args, int nargs,
+                    char *err, size_t errlen)
+{
+    long long secs[CFG_MAX_SAVE], changes[CFG_MAX_SAVE];
+    int n = 0;
+
+    (void)d;
+    if (nargs == 1 && args[0][0] == '\0')
+        nargs = 0; /* save "" */
+    if (nargs % 2 != 0 || nargs / 2 > CFG_MAX_SAVE) {
+        set_err(err, errlen, "expected \"\" or up to %d <seconds> <changes> pairs", CFG_MAX_SAVE);
+        return ST_EINVAL;
+    }
+    for (int i = 0; i < nargs; i += 2, n++) {
+        if (parse_int(args[i], &secs[n]) != 0 || secs[n] < 1 || secs[n] > INT_MAX ||
+            parse_int(args[i + 1], &changes[n]) != 0 || changes[n] < 0 || changes[n] > LLONG_MAX / 2) {
+            set_err(err, errlen, "invalid pair '%.32s %.32s': seconds >= 1, changes >= 0", args[i],
+                    args[i + 1]);
+            return ST_EINVAL;
+        }
+    }
+    pthread_mutex_lock(&cfg->lock);
+    for (int i = 0; i < n; i++) {
+        cfg->save_secs[i] = secs[i];
+        cfg->save_changes[i] = changes[i];
+    }
+    cfg->nsave = n;
+    pthread_mutex_unlock(&cfg->lock);
+    return 0;
+}
+
+static void save_format(struct config *cfg, const struct cfg_def *d, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    (void)d;
+    buf[0] = '\0';
+    /* the caller holds cfg->lock */
+    for (int i = 0; i < cfg->nsave && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%lld %lld", i ? " " : "", cfg->save_secs[i],
+                              cfg->save_changes[i]);
 }
 
 /* ---- applying one directive ------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #define CFG_MAX_BIND 16
+#define CFG_MAX_SAVE 16
 
 struct config {
     pthread_mutex_t lock;          /* guards the string fields below */
@@ -69,7 +70,7 @@ struct config {
     /* tiers (server/tiering.c) */
     char *pmem_path;               /* "" = no PMem tier; immutable */
     long long pmem_size;           /* immutable */
-    long long pmem_on_start;       /* enum: clear; immutable */
+    long long pmem_on_start;       /* enum: clear 0, attach 1; immutable */
     long long pmem_cascade_watermark; /* percent of the pool past which its coldest keys move to SSD */
     char *ssd_path;                /* "" = no SSD tier; immutable (so are all ssd-*) */
     long long ssd_size;
@@ -89,6 +90,25 @@ struct config {
     long long tier_dict_value_max; /* immutable */
     long long tier_promote_window; /* seconds */
     long long tier_demote_on_write;/* bool: every written key is demoted at once */
+
+    /* persistence (server/persist.c, snapshot.c, wlog.c, recover.c) */
+    char *dir;                     /* working directory of every file below; immutable */
+    char *dbfilename;              /* the snapshot file in dir; lock */
+    int nsave;                     /* save rules: a snapshot after secs[i] seconds */
+    long long save_secs[CFG_MAX_SAVE]; /* with at least changes[i] changes; lock */
+    long long save_changes[CFG_MAX_SAVE];
+    long long stop_writes_on_bgsave_error; /* bool */
+    long long appendonly;          /* bool; immutable */
+    long long appendfsync;         /* enum: always 0, everysec 1, no 2 */
+    char *appendfilename;          /* immutable */
+    char *appenddirname;           /* immutable */
+    long long aof_load_truncated;  /* bool: drop a torn last record at start */
+    long long aof_load_damaged;    /* enum: refuse 0, truncate 1 */
+    long long auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    long long backup_interval;     /* seconds between automatic backups; 0 = none */
+    long long backup_keep;         /* backups kept */
+    char *backup_dir;              /* in dir; immutable */
 
     /* security */
     char *requirepass;             /* NULL or "" = no password; lock */

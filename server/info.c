@@ -32,6 +32,7 @@
  * References: Redis 7.0 src/server.c (genRedisInfoString, bytesToHuman,
  * trackInstantaneousMetric), jemalloc's mallctl(3) "stats.*" and "epoch".
  */
+#include "server/persist.h"
 #include "server/info.h"
 
 #include <inttypes.h>
@@ -487,17 +488,14 @@ static void sec_memory(struct info_ctx *x)
               tg ? tiering_heap_bytes(tg) : 0);
 }
 
+static void tiers_line(void *ud, const char *line);
+
 static void sec_persistence(struct info_ctx *x)
 {
-    /* No snapshots or append log yet: nothing loads, nothing saves. */
-    ib_printf(&x->b,
-              "loading:0\r\n"
-              "async_loading:0\r\n"
-              "rdb_changes_since_last_save:%" PRIu64 "\r\n"
-              "rdb_bgsave_in_progress:0\r\n"
-              "aof_enabled:0\r\n"
-              "aof_rewrite_in_progress:0\r\n",
-              ctx_ks(x)->dirty);
+    if (x->srv->persist)
+        persist_info(x->srv, tiers_line, &x->b);
+    else
+        ib_printf(&x->b, "loading:1\r\n");
 }
 
 static double expired_stale_perc(struct server *srv)

@@ -17,13 +17,15 @@
 #include "engine/err.h"
 #include "server/config.h"
 #include "server/log.h"
+#include "server/persist.h"
 #include "server/server.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: strata-server [config-file] [--directive value ...]\n"
-            "       strata-server --help | --version | --help-config\n\n"
+            "       strata-server --help | --version | --help-config\n"
+            "       strata-server [config-file] [--directive value ...] --restore SNAPSHOT-FILE\n\n"
             "Examples:\n"
             "  strata-server                         (defaults: bind 127.0.0.1, port 6379)\n"
             "  strata-server /etc/strata.conf\n"
@@ -48,6 +50,18 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--help-config") == 0) {
         config_print_help(stdout);
         return 0;
+    }
+
+    /* --restore FILE: start from that snapshot (not a directive) */
+    const char *restore = NULL;
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--restore") == 0) {
+            restore = argv[i + 1];
+            for (int j = i; j + 2 < argc; j++)
+                argv[j] = argv[j + 2];
+            argc -= 2;
+            break;
+        }
     }
 
     memset(&srv, 0, sizeof(srv));
@@ -79,10 +93,14 @@ int main(int argc, char **argv)
     }
     if (server_init(&srv) != ST_OK)
         goto out_srv;
-    if (server_listen(&srv) != ST_OK)
+    if (persist_recover(&srv, restore) != ST_OK)
         goto out_srv;
+    if (server_listen(&srv) != ST_OK)
+        goto out_persist;
     if (server_run(&srv) == ST_OK)
         rc = 0;
+out_persist:
+    persist_shutdown(&srv);
 
 out_srv:
     server_deinit(&srv);

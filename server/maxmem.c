@@ -51,6 +51,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "server/info.h"
 #include "server/server.h"
 #include "server/tiering.h"
+#include "server/wlog.h"
 #include "server/worker.h"
 
 #define MAXMEM_BUDGET_US 1000  /* per command */
@@ -117,6 +118,8 @@ static size_t evict_one(struct worker *w, int policy, struct evict_cand *cand, i
     if (!ref)
         return 0;
     size_t n = entry_mem(*ref) + sizeof(void *);
+    /* the log says so (k borrows the entry: before it goes) */
+    wlog_append_key(w->srv->wlog, cand->db, "DEL", k.p, k.len, 0, NULL, NULL);
     ks_delete_ref(ks, cand->db, &k, ref);
     ks_unlock(ks, k.shard);
     STAT_ADD(w->stats.evicted_keys, 1);

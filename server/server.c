@@ -36,6 +36,7 @@
 #include "server/blocking.h"
 #include "server/log.h"
 #include "server/maxmem.h"
+#include "server/persist.h"
 #include "server/tiering.h"
 #include "server/worker.h"
 
@@ -296,6 +297,7 @@ void server_deinit(struct server *srv)
         close(srv->listen_fds[i]);
     srv->nlisten = 0;
     blk_destroy(&srv->blk); /* after the workers: their clients cancelled their waits */
+    persist_free(srv);
     ks_destroy(&srv->ks);
     tiering_destroy(&srv->tiering); /* after the keyspace: its lazyfree may still drop records */
     cmd_table_destroy(&srv->cmds);

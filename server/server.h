@@ -20,6 +20,8 @@ struct worker;
 struct blk_registry;
 
 struct tiering;
+struct wlog;
+struct persist;
 
 struct server {
     struct config cfg;
@@ -49,6 +51,9 @@ struct server {
     _Atomic uint64_t mem_used_cache;   /* maxmem_used's last reading */
     _Atomic int64_t mem_used_at_us;    /* when it was taken (monotonic) */
     struct tiering *tiering;           /* cold tiers; NULL when none configured */
+    struct wlog *wlog;                 /* the append log; NULL when appendonly is off */
+    struct persist *persist;           /* snapshots, save rules, backups (persist.c) */
+    int shutdown_save;                 /* SHUTDOWN: 1 SAVE, -1 NOSAVE, 0 as the save rules say */
     _Atomic uint64_t rejected_conns;   /* refused by maxclients (acceptor) */
     struct info_inst inst;             /* instantaneous metrics (info.c) */
     uint64_t expired_keys_base;        /* stats_lock: ks expired_keys at RESETSTAT */

@@ -153,14 +153,13 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Decodes buf as a record of key and rebuilds its value (tiering_internal.h). */
-int tiering_rec_to_entry(struct tiering *tg, int slot, const void *buf, size_t len, const char *key, size_t klen,
-                         int64_t expire_ms, struct entry **out)
+/* Decodes buf as a record of key and rebuilds its value (tiering.h). */
+int tiering_decode_record(struct server *srv, struct codec *codec, const void *buf, size_t len, const char *key,
+                          size_t klen, int64_t expire_ms, struct entry **out)
 {
     struct tier_rec r;
     void *plain = NULL;
     const void *ser = NULL;
-    (void)slot;
     int rc = tier_rec_decode(buf, len, &r, &len);
     if (rc == ST_OK && (r.klen != klen || memcmp(r.key, key, klen) != 0))
         rc = ST_ECORRUPT;
@@ -174,21 +173,29 @@ int tiering_rec_to_entry(struct tiering *tg, int slot, const void *buf, size_t l
             if (!plain)
                 rc = ST_ENOMEM;
             else
-                rc = codec_decompress(tg->codec, r.dict_id, 0, r.val, r.vlen, plain, r.rawlen);
+                rc = codec_decompress(codec, r.dict_id, 0, r.val, r.vlen, plain, r.rawlen);
             ser = plain;
         }
     }
     if (rc == ST_OK) {
         struct type_limits lim;
-        server_type_limits(tg->srv, &lim);
+        server_type_limits(srv, &lim);
         /* the keyspace's seed, as every dict of the keyspace has: a value read
          * back twice iterates in the same bucket order (HSCAN cursors) */
-        struct serial_dec_opts opts = { .flags = SERIAL_DEC_SEED, .seed = tg->srv->ks->seed };
+        struct serial_dec_opts opts = { .flags = SERIAL_DEC_SEED, .seed = srv->ks->seed };
         rc = serial_decode_ex(r.type, ser, r.rawlen, key, (uint32_t)klen,
                               expire_ms == TIERING_EXPIRE_OF_REC ? r.expire_ms : expire_ms, &lim, &opts, out);
     }
     free(plain);
     return rc;
+}
+
+/* (tiering_internal.h) */
+int tiering_rec_to_entry(struct tiering *tg, int slot, const void *buf, size_t len, const char *key, size_t klen,
+                         int64_t expire_ms, struct entry **out)
+{
+    (void)slot;
+    return tiering_decode_record(tg->srv, tg->codec, buf, len, key, klen, expire_ms, out);
 }
 
 /* Builds the full entry of stub from its record (fetch of struct ks_cold_ops). */
@@ -279,7 +286,7 @@ static int ghost_admit(struct tiering *tg, uint64_t hash)
 /* Reads key's record from indexed tier slot i on this thread (the rare
  * path: nothing was read ahead for it). ST_OK with *buf owned. */
 static int sync_fetch(struct tiering *tg, int i, int db, const char *key, size_t klen, void **buf, size_t *len,
-                      uint64_t *loc)
+                      uint64_t *loc, uint64_t *seq)
 {
     struct tier_slot *s = &tg->slot[i];
     struct tier_req r = { .db = db, .key = key, .klen = (uint32_t)klen, .done = NULL };
@@ -289,6 +296,7 @@ static int sync_fetch(struct tiering *tg, int i, int db, const char *key, size_t
         *buf = r.buf;
         *len = r.len;
         *loc = r.loc;
+        *seq = r.seq;
     }
     return rc;
 }
@@ -309,15 +317,16 @@ static int cold_miss(void *ud, int db, const struct ks_key *k, int64_t now_ms, s
         const void *rec = NULL;
         void *owned = NULL;
         size_t len = 0;
-        uint64_t loc = 0;
-        int rc = ks_cold.fetched ? tgf_lookup(ks_cold.fetched, i, db, k->p, k->len, &rec, &len, &loc) : ST_EAGAIN;
+        uint64_t loc = 0, seq = 0;
+        int rc = ks_cold.fetched ? tgf_lookup(ks_cold.fetched, i, db, k->p, k->len, &rec, &len, &loc, &seq)
+                                 : ST_EAGAIN;
         if (rc == ST_OK && !t->index->current(t, db, k->p, k->len, loc))
             rc = ST_EAGAIN; /* moved or replaced since it was read */
         if (rc != ST_OK) {
             if (!t->index->probe(t, db, k->p, k->len))
                 continue;
             uint64_t t0 = now_ns();
-            rc = sync_fetch(tg, i, db, k->p, k->len, &owned, &len, &loc);
+            rc = sync_fetch(tg, i, db, k->p, k->len, &owned, &len, &loc, &seq);
             if (rc == ST_ENOENT)
                 continue;
             if (rc != ST_OK) {
@@ -358,6 +367,7 @@ static int cold_miss(void *ud, int db, const struct ks_key *k, int64_t now_ms, s
         src->tier = i;
         src->loc = loc;
         src->gen = gen;
+        src->snap_pre = tg->snap_mark[i] && seq <= tg->snap_mark[i];
         src->admit = ks_cold.readonly ? ghost_admit(tg, k->hash) : 1;
         *out = full;
         return ST_OK;
@@ -374,7 +384,7 @@ static void cold_miss_promoted(void *ud, int db, const struct ks_key *k, const s
     struct tiering *tg = ud;
     struct tier_slot *s = &tg->slot[src->tier];
     struct tier *t = s->t;
-    uint64_t loc = src->loc;
+    uint64_t loc = src->loc, seq = 0;
     for (int tries = 0; tries < 8; tries++) {
         if (t->index->remove(t, db, k->p, k->len, loc) == ST_OK) {
             atomic_fetch_add_explicit(&s->promotions, 1, memory_order_relaxed);
@@ -382,7 +392,7 @@ static void cold_miss_promoted(void *ud, int db, const struct ks_key *k, const s
         }
         void *buf = NULL;
         size_t len = 0;
-        if (sync_fetch(tg, src->tier, db, k->p, k->len, &buf, &len, &loc) != ST_OK)
+        if (sync_fetch(tg, src->tier, db, k->p, k->len, &buf, &len, &loc, &seq) != ST_OK)
             return; /* gone already */
         struct tier_rec r;
         size_t used = 0;
@@ -437,12 +447,13 @@ const char *tiering_where(struct tiering *tg, int db, const struct ks_key *k, in
             continue;
         const void *rec = NULL;
         size_t len = 0;
-        uint64_t loc = 0;
-        int rc = ks_cold.fetched ? tgf_lookup(ks_cold.fetched, i, db, k->p, k->len, &rec, &len, &loc) : ST_EAGAIN;
+        uint64_t loc = 0, seq = 0;
+        int rc = ks_cold.fetched ? tgf_lookup(ks_cold.fetched, i, db, k->p, k->len, &rec, &len, &loc, &seq)
+                                 : ST_EAGAIN;
         void *owned = NULL;
         if ((rc != ST_OK || !s->t->index->current(s->t, db, k->p, k->len, loc)) &&
             s->t->index->probe(s->t, db, k->p, k->len)) {
-            rc = sync_fetch(tg, i, db, k->p, k->len, &owned, &len, &loc);
+            rc = sync_fetch(tg, i, db, k->p, k->len, &owned, &len, &loc, &seq);
             rec = owned;
         }
         struct tier_rec r;
@@ -544,15 +555,23 @@ int tiering_create(struct server *srv, struct tiering **out)
         }
         struct tier_stats ts;
         t->ops->stats(t, &ts);
-        /* pmem-on-start clear: the only choice until warm restart exists */
-        log_notice("pmem tier: pool %s, %" PRIu64 " MB; pmem-on-start clear: dropping %" PRIu64
-                   " records left by a previous run",
-                   cfg->pmem_path, ts.capacity_bytes >> 20, ts.records);
-        rc = t->ops->clear(t, 1);
-        if (rc != ST_OK) {
-            log_warn("pmem tier: cannot clear the pool (%s)", st_strerror(rc));
-            tier_destroy(&t);
-            goto fail;
+        if (cfg->pmem_on_start == 1) {
+            /* attach: recovery (persist.c) keeps the records a recovered
+             * snapshot names and frees the rest */
+            log_notice("pmem tier: pool %s, %" PRIu64 " MB, %" PRIu64 " records left by a previous run "
+                       "(pmem-on-start attach)",
+                       cfg->pmem_path, ts.capacity_bytes >> 20, ts.records);
+            tg->pmem_attach = 1;
+        } else {
+            log_notice("pmem tier: pool %s, %" PRIu64 " MB; pmem-on-start clear: dropping %" PRIu64
+                       " records left by a previous run",
+                       cfg->pmem_path, ts.capacity_bytes >> 20, ts.records);
+            rc = t->ops->clear(t, 1);
+            if (rc != ST_OK) {
+                log_warn("pmem tier: cannot clear the pool (%s)", st_strerror(rc));
+                tier_destroy(&t);
+                goto fail;
+            }
         }
         tg->slot[tg->n++].t = t;
     }
@@ -713,8 +732,8 @@ static void moving_done(struct keyspace *ks, int db, const struct ks_key *k, int
 /* Stores rec in the first tier with room: *slot and *hint say where. For an
  * indexed tier the record first gets the access clock in its generation's
  * high bits (no stub will keep it). */
-static int store_record(struct tiering *tg, int db, void *rec, size_t reclen, uint32_t gen, uint32_t access,
-                        int64_t expire_ms, int *slot, uint64_t *hint)
+int tiering_store_record(struct tiering *tg, int db, void *rec, size_t reclen, uint32_t gen, uint32_t access,
+                         int64_t expire_ms, int *slot, uint64_t *hint)
 {
     int last = ST_EFULL, stamped = 0;
     for (int i = 0; i < tg->n; i++) {
@@ -781,7 +800,7 @@ int tiering_demote(struct tiering *tg, int db, const char *key, size_t klen, int
     int slot = -1;
     uint64_t hint = 0;
     if (rc == ST_OK)
-        rc = store_record(tg, db, rec, reclen, gen, access, expire_ms, &slot, &hint);
+        rc = tiering_store_record(tg, db, rec, reclen, gen, access, expire_ms, &slot, &hint);
     free(rec);
     if (rc != ST_OK) {
         moving_done(ks, db, &k, now_ms);

@@ -141,4 +141,45 @@ uint64_t tiering_cold_keys(struct tiering *tg);
 /* DRAM held by compression dictionaries (counted in maxmemory). */
 uint64_t tiering_dict_bytes(struct tiering *tg);
 
+
+/* ---- snapshots and recovery (tiering_persist.c) ---- */
+struct entry;
+struct codec;
+/* The full entry for key from an encoded record (checked: key, CRC;
+ * decompressed with codec's dictionaries, deserialised). expire_ms is the
+ * expiry to give it, or TIERING_EXPIRE_OF_REC for the record's own. ST_OK
+ * with *out owned (access 0), or an error (nothing logged). */
+#define TIERING_EXPIRE_OF_REC INT64_MIN
+int tiering_decode_record(struct server *srv, struct codec *codec, const void *buf, size_t len, const char *key,
+                          size_t klen, int64_t expire_ms, struct entry **out);
+/* A snapshot's T0 (under every shard lock) and its end. */
+void tiering_snap_begin_locked(struct tiering *tg);
+void tiering_snap_end_locked(struct tiering *tg);
+/* The marks T0 set, per tier (TIERING_MAX of them), for the walk below. */
+void tiering_snap_marks(struct tiering *tg, uint64_t *marks);
+/* A copy of the record behind stub (shard lock held): ST_OK with *rec owned. */
+int tiering_stub_record(struct tiering *tg, const struct entry *stub, void **rec, size_t *len, int *is_pmem);
+/* Every compression dictionary once. */
+int tiering_each_dict(struct tiering *tg, int (*fn)(void *ud, uint32_t id, const void *dict, size_t len), void *ud);
+/* Every record of the indexed tiers that existed at T0 (seq <= mark). */
+int tiering_snap_walk_indexed(struct tiering *tg, const uint64_t *marks,
+                              int (*fn)(void *ud, int db, const void *rec, size_t len), void *ud);
+/* Loading: a dictionary; a cold record stored as it is (ST_OK with *stub for
+ * a stub tier, NULL for an indexed one; ST_EFULL: no tier took it); a record
+ * decoded into a full entry. */
+int tiering_load_dict(struct tiering *tg, uint32_t id, const void *dict, size_t len);
+int tiering_load_cold(struct tiering *tg, int db, const void *rec, size_t len, int64_t expire_ms,
+                      struct entry **stub);
+int tiering_load_entry(struct tiering *tg, const void *rec, size_t len, const char *key, size_t klen,
+                       int64_t expire_ms, struct entry **out);
+/* Drops what indexed tiers re-attached at start (a snapshot or log decides). */
+void tiering_drop_indexed(struct tiering *tg, const char *why);
+/* Warm attach of the PMem pool: begin (ST_ENOENT: nothing to attach), claim
+ * a snapshot's cold item (ST_OK with a stub for its record in the pool), end
+ * (frees what no item claimed; with no begin, clears the pool). */
+int tiering_pmem_attach_begin(struct tiering *tg);
+int tiering_pmem_claim(struct tiering *tg, const char *key, size_t klen, int64_t expire_ms, uint64_t gen,
+                       uint32_t crc, struct entry **stub);
+void tiering_pmem_attach_end(struct tiering *tg, uint64_t *claimed, uint64_t *freed);
+
 #endif

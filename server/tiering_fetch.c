@@ -164,7 +164,7 @@ static void tgf_free(struct tgf *f)
 }
 
 int tgf_lookup(const struct tgf *f, int slot, int db, const char *key, size_t klen, const void **buf, size_t *len,
-               uint64_t *loc)
+               uint64_t *loc, uint64_t *seq)
 {
     if (f->kind != TGF_KEYS)
         return ST_EAGAIN;
@@ -177,6 +177,7 @@ int tgf_lookup(const struct tgf *f, int slot, int db, const char *key, size_t kl
         *buf = it->req.buf;
         *len = it->req.len;
         *loc = it->req.loc;
+        *seq = it->req.seq;
         return ST_OK;
     }
     return ST_EAGAIN;

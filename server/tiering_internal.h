@@ -1,7 +1,7 @@
 /*
  * tiering_internal.h -- what tiering.c (the tier list, demotion, the cold
  * ops) and tiering_fetch.c (reading indexed tiers ahead of a command) share.
- * Nothing outside those two files includes it.
+ * Nothing outside those files (and tiering_persist.c) includes it.
  */
 #ifndef STRATA_TIERING_INTERNAL_H
 #define STRATA_TIERING_INTERNAL_H
@@ -64,13 +64,17 @@ struct tiering {
     /* the listing commands, found once in the registry (tiering_fetch.c) */
     const struct cmd_entry *cmd_scan, *cmd_keys, *cmd_randomkey, *cmd_move, *cmd_copy;
     _Atomic uint64_t ghost[1u << TIERING_GHOST_BITS];
+    /* a running snapshot's T0, per indexed tier: the tier's seq_now then (a
+     * record of seq <= snap_mark existed at T0); 0 = no snapshot. Written
+     * under every shard lock, read under one. */
+    uint64_t snap_mark[TIERING_MAX];
+    int pmem_attach;                /* the pool was kept at start: recovery claims or frees its records */
 };
 
 /* The full entry for key from an encoded record (checked: key, CRC;
  * decompressed, deserialised; the type the record's). expire_ms is the
  * expiry to give it, or TIERING_EXPIRE_OF_REC for the record's own. ST_OK
  * with *out owned (access 0), or an error (nothing logged). */
-#define TIERING_EXPIRE_OF_REC INT64_MIN
 int tiering_rec_to_entry(struct tiering *tg, int slot, const void *buf, size_t len, const char *key, size_t klen,
                          int64_t expire_ms, struct entry **out);
 
@@ -78,6 +82,12 @@ int tiering_rec_to_entry(struct tiering *tg, int slot, const void *buf, size_t l
  * ST_OK with its bytes borrowed in *buf, *len and its loc; ST_ENOENT when the
  * read found nothing; ST_EAGAIN when nothing was read ahead for it. */
 int tgf_lookup(const struct tgf *f, int slot, int db, const char *key, size_t klen, const void **buf, size_t *len,
-               uint64_t *loc);
+               uint64_t *loc, uint64_t *seq);
+
+/* Stores the encoded record rec (restamped with gen, access, expire_ms) in
+ * the first tier that takes it: ST_OK with *slot and *hint (an indexed
+ * tier's loc), ST_EFULL, ST_EIO (tiering.c). */
+int tiering_store_record(struct tiering *tg, int db, void *rec, size_t reclen, uint32_t gen, uint32_t access,
+                         int64_t expire_ms, int *slot, uint64_t *hint);
 
 #endif

@@ -31,6 +31,7 @@
 #include "server/client_internal.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/wlog.h"
 
 /* Share of each cron tick active expiry may use, as Redis's
  * ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC (25%) scaled by active-expire-effort. */
@@ -293,6 +294,9 @@ static void *worker_main(void *arg)
             break;
         }
         w->now_ms = util_time_ms();
+        /* appendfsync always: no reply leaves before its record is durable */
+        if (srv->wlog && w->log_need)
+            wlog_wait_durable(srv->wlog, w);
         flush_pending(w);
     }
     ev_timer_stop(w->loop, &w->cron);

@@ -73,6 +73,8 @@ struct worker {
     int hot_remain;                 /* maxmem.c: more than 1% of keys are in DRAM */
     struct hot_ring hot;            /* maxmem.c: DRAM-resident keys in arrival order */
     int64_t now_ms;                 /* cached at the start of each event batch */
+    uint64_t log_need;              /* append log records staged by this worker's commands that
+                                     * must be durable before its replies go (appendfsync always) */
     _Atomic uint64_t recent_max_qbuf; /* largest client query buffer (cron) */
     _Atomic uint64_t recent_max_obuf; /* largest client output buffer (cron) */
 };

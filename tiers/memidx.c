@@ -43,6 +43,7 @@
 #include "engine/err.h"
 #include "engine/ht.h"
 #include "engine/keyspace.h"
+#include "engine/util.h"
 
 #define MX_SEED 0x6d656d6964785f31ull /* fixed: the index is never persisted */
 
@@ -440,12 +441,7 @@ static void *reader_main(void *arg)
     for (;;) {
         while (!m->qhead && !m->stop) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 100 * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            util_deadline(&until, 100);
             if (pthread_cond_timedwait(&m->cond, &m->lock, &until) != 0)
                 expire_locked(m); /* every 100 ms while idle */
         }

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "engine/err.h"
+#include "engine/util.h"
 
 #define ROUNDUP(x) (((x) + SFMT_BLOCK - 1) & ~(uint64_t)(SFMT_BLOCK - 1))
 #define MAX_COMPACT_PER_ROUND 4
@@ -929,12 +930,7 @@ static void *maint_main(void *arg)
     while (!t->m_stop) {
         if (!t->m_wake) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)period * 1000000L;
-            while (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            util_deadline(&until, (long)period);
             pthread_cond_timedwait(&t->m_cond, &t->m_mu, &until);
         }
         if (t->m_stop)

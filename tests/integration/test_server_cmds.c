@@ -854,7 +854,6 @@ static void test_shutdown_nosave_stops_the_server_cleanly(void **state)
 
     assert_int_equal(tk_server_start(&s, NULL), 0);
     redisContext *c = tk_connect(&s);
-    tk_expect_error(tk_cmd(c, "SHUTDOWN SAVE"), "ERR snapshots are not supported yet");
     tk_expect_error(tk_cmd(c, "SHUTDOWN ABORT"), "ERR No shutdown in progress.");
     tk_expect_error(tk_cmd(c, "SHUTDOWN NOSAVE SAVE"), "ERR syntax error");
     tk_expect_error(tk_cmd(c, "SHUTDOWN BOGUS"), "ERR syntax error");

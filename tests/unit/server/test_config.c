@@ -84,15 +84,15 @@ static int load_text(struct fx *f, const char *text)
 /* Collects CONFIG GET replies. */
 struct got {
     int n;
-    char name[64][64];
-    char value[64][512];
+    char name[128][64];
+    char value[128][512];
 };
 
 static void got_cb(const char *name, const char *value, void *ud)
 {
     struct got *g = ud;
 
-    assert_true(g->n < 64);
+    assert_true(g->n < 128);
     snprintf(g->name[g->n], sizeof(g->name[0]), "%s", name);
     snprintf(g->value[g->n], sizeof(g->value[0]), "%s", value);
     g->n++;
@@ -419,7 +419,7 @@ static void test_config_get_glob(void **state)
 
     memset(&g, 0, sizeof(g));
     config_get(&f->cfg, "*", got_cb, &g);
-    assert_int_equal(g.n, 53);
+    assert_int_equal(g.n, 68);
 
     memset(&g, 0, sizeof(g));
     config_get(&f->cfg, "po*", got_cb, &g);
@@ -451,6 +451,33 @@ static void test_config_get_glob(void **state)
     assert_string_equal(get1(&f->cfg, "requirepass", &g), "hunter2"); /* as Redis */
     assert_int_equal(set1(f, "client-query-buffer-limit", "2mb", 1), 0);
     assert_string_equal(get1(&f->cfg, "client-query-buffer-limit", &g), "2097152");
+}
+
+static void test_save_rules(void **state)
+{
+    struct fx *f = *state;
+    struct got g;
+
+    /* no rules by default (a cache); Redis's rules parse */
+    assert_string_equal(get1(&f->cfg, "save", &g), "");
+    assert_int_equal(f->cfg.nsave, 0);
+    assert_int_equal(set1(f, "save", "3600 1 300 100 60 10000", 1), 0);
+    assert_string_equal(get1(&f->cfg, "save", &g), "3600 1 300 100 60 10000");
+    assert_int_equal(f->cfg.nsave, 3);
+    assert_int_equal(set1(f, "save", "", 1), 0);
+    assert_string_equal(get1(&f->cfg, "save", &g), "");
+    assert_int_equal(f->cfg.nsave, 0);
+    /* CONFIG SET sends the pairs as one argument */
+    assert_int_equal(set1(f, "save", "900 1 30 5", 1), 0);
+    assert_int_equal(f->cfg.nsave, 2);
+    assert_int_equal(f->cfg.save_secs[1], 30);
+    assert_int_equal(f->cfg.save_changes[1], 5);
+    /* nothing changes on a bad value */
+    assert_int_equal(set1(f, "save", "900", 1), ST_EINVAL);
+    assert_int_equal(set1(f, "save", "0 1", 1), ST_EINVAL);
+    assert_int_equal(set1(f, "save", "10 -1", 1), ST_EINVAL);
+    assert_int_equal(set1(f, "save", "ten 1", 1), ST_EINVAL);
+    assert_string_equal(get1(&f->cfg, "save", &g), "900 1 30 5");
 }
 
 static void test_every_value_round_trips_through_get_and_set(void **state)
@@ -677,7 +704,7 @@ static void test_help_table_shape(void **state)
             lines++;
         }
     }
-    assert_int_equal(lines, 2 + 53);
+    assert_int_equal(lines, 2 + 68);
     free(help);
 }
 
@@ -700,6 +727,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_runtime_set_calls_on_set_hook, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_config_get_glob, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_save_rules, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_every_value_round_trips_through_get_and_set,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_client_output_buffer_limit_round_trip, fx_setup,
