@@ -227,6 +227,18 @@ def body(tmp, shm, servers):
     check("fixture snap-v1: get greeting", rc == 0 and out == b'"hello"\n', out)
     rc, out, _ = run("get", os.path.join(SRC, "tests/fixtures/snap-v1.sts"), "cold:zstd", "--db", "1", "--json")
     check("fixture snap-v1: get a zstd cold record", rc == 0 and json.loads(out)["value"] == "abc" * 21 + "a", out)
+    # server-v1.sts: a snapshot strata-server's SAVE wrote (every type, a HyperLogLog, a TTL, two
+    # databases, two keys demoted to a PMem tier: zstd records copied into the snapshot as they are)
+    server_v1 = os.path.join(SRC, "tests/fixtures/server-v1.sts")
+    rc, out, _ = run("get", server_v1, "cold:json", "--json")
+    check("fixture server-v1: get a cold zstd string", rc == 0 and json.loads(out)["tier"] == "pmem" and
+          json.loads(out)["value"] == '{"user":"alice","visits":[1,2,3]}' * 8, out)
+    rc, out, _ = run("get", server_v1, "cold:list", "--json")
+    check("fixture server-v1: get a cold list", rc == 0 and json.loads(out)["value"] == [str(i) for i in range(1, 51)],
+          out)
+    rc, out, _ = run("keys", server_v1)
+    check("fixture server-v1: keys", rc == 0 and sorted(out.split()) == sorted(
+        b"greeting counter list set zset hash hll cold:json cold:list other".split()), out)
 
     # ---- info
     rc, out, err = run("info", A, "--json")
