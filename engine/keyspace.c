@@ -554,9 +554,9 @@ static struct entry **miss_lookup(struct keyspace *ks, int db, const struct ks_k
     if (full->flags & ENTRY_F_EXPIRE)
         vol_adj(ks, k->shard, d, 1);
     ks_cold.promoted++;
-    if (ks_cold.track)
+    if (ks_cold.track) /* demoted once the command is done: never queued as DRAM-resident */
         track(db, k->p, (uint32_t)k->len);
-    if (ks_cold.note_born)
+    else if (ks_cold.note_born)
         born(db, k->p, (uint32_t)k->len);
     if (ks->cold.miss_promoted)
         ks->cold.miss_promoted(ks->cold.ud, db, k, &src);
@@ -598,9 +598,9 @@ int ks_insert(struct keyspace *ks, int db, const struct ks_key *k, struct entry 
     struct ks_shard_db *d = sdb(ks, k->shard, db);
     e->access = access_new(ks);
     ks_snap_mark(ks, e); /* born now: not part of a running snapshot */
-    if (ks_cold.track)
+    if (ks_cold.track) /* demoted once the command is done: never queued as DRAM-resident */
         track(db, k->p, (uint32_t)k->len);
-    if (ks_cold.note_born)
+    else if (ks_cold.note_born)
         born(db, k->p, (uint32_t)k->len);
     if (ht_insert(&d->ht, k->hash, e) != ST_OK)
         return ST_ENOMEM;

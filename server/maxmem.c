@@ -15,7 +15,11 @@
  *   - otherwise it is evicted (deleted) -- unless the policy is noeviction,
  *     when the command is refused with -OOM if it may grow memory;
  *   - when every sampled key is already cold, the coldest stubs are evicted
- *     (their records dropped): the stubs themselves are DRAM;
+ *     (their records dropped): the stubs themselves are DRAM -- but only
+ *     while evicting every stub could give back the excess. An excess made
+ *     elsewhere (client buffers, a dictionary being trained) evicts nothing
+ *     and refuses nothing: keys cannot give that memory back, and the
+ *     buffers have their own limits;
  *   - under noeviction with a tier, victims for demotion are picked as
  *     allkeys-lru would; only evictions are off.
  * Work per call is bounded (MAXMEM_BUDGET_US and a victim count), so a
@@ -138,19 +142,38 @@ static int cascade_run(struct worker *w, int64_t budget_us, int max_moves);
  * demotion victims from the front: CLOCK over arrival order -- a key read
  * since it was queued goes to the back once more (second chance). Entries
  * for keys since deleted or demoted are skipped when they come up. Bounded:
- * past HOT_RING_MAX the oldest entries are dropped (sampling still finds
- * those keys). */
+ * past its bound the oldest entries are dropped (sampling still finds
+ * those keys). The bound is HOT_RING_MAX entries, and fewer under a small
+ * budget: the queue's own DRAM (an item and its key copy, HOT_ITEM_DRAM
+ * bytes or so) stays within a sixteenth of maxmemory. */
 #define HOT_RING_MAX (1u << 20)
+#define HOT_RING_MIN 1024u
+#define HOT_ITEM_DRAM 64u
 
-static void ring_push(struct hot_ring *r, struct hot_item it)
+static int ring_pop(struct hot_ring *r, struct hot_item *out)
 {
+    if (r->len == 0)
+        return 0;
+    *out = r->it[r->head];
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+    return 1;
+}
+
+static size_t ring_bound(uint64_t limit)
+{
+    uint64_t n = limit / 16 / HOT_ITEM_DRAM;
+    return n < HOT_RING_MIN ? HOT_RING_MIN : n > HOT_RING_MAX ? HOT_RING_MAX : (size_t)n;
+}
+
+static void ring_push(struct hot_ring *r, struct hot_item it, size_t bound)
+{
+    if (r->len >= bound) { /* full: drop the oldest */
+        struct hot_item old;
+        ring_pop(r, &old);
+        free(old.key);
+    }
     if (r->len == r->cap) {
-        if (r->cap >= HOT_RING_MAX) { /* full: drop the oldest */
-            free(r->it[r->head].key);
-            r->it[r->head] = it;
-            r->head = (r->head + 1) % r->cap;
-            return;
-        }
         size_t ncap = r->cap ? r->cap * 2 : 1024;
         struct hot_item *n = malloc(ncap * sizeof(*n));
         if (!n) {
@@ -168,23 +191,15 @@ static void ring_push(struct hot_ring *r, struct hot_item it)
     r->len++;
 }
 
-static int ring_pop(struct hot_ring *r, struct hot_item *out)
-{
-    if (r->len == 0)
-        return 0;
-    *out = r->it[r->head];
-    r->head = (r->head + 1) % r->cap;
-    r->len--;
-    return 1;
-}
-
 void maxmem_note_born(struct worker *w)
 {
     size_t n = 0;
     struct ks_tracked *t = ks_cold_take_born(&n);
     uint32_t now = ks_lru_clock(w->srv->ks) & KS_LRU_CLOCK_MAX;
+    size_t bound = ring_bound((uint64_t)cfg_load(w->srv->cfg.maxmemory));
     for (size_t i = 0; i < n; i++)
-        ring_push(&w->hot, (struct hot_item){ .db = t[i].db, .klen = t[i].klen, .stamp = now, .key = t[i].key });
+        ring_push(&w->hot, (struct hot_item){ .db = t[i].db, .klen = t[i].klen, .stamp = now, .key = t[i].key },
+                  bound);
     free(t);
 }
 
@@ -217,7 +232,7 @@ static int ring_victim(struct worker *w, int64_t now_ms, struct evict_cand *out)
         }
         if (acc != it.stamp && looks < 24) { /* read since queued: second chance */
             it.stamp = acc;
-            ring_push(&w->hot, it);
+            ring_push(&w->hot, it, ring_bound((uint64_t)cfg_load(w->srv->cfg.maxmemory)));
             continue;
         }
         memset(out, 0, sizeof(*out));
@@ -229,18 +244,24 @@ static int ring_victim(struct worker *w, int64_t now_ms, struct evict_cand *out)
     return 0;
 }
 
-/* 1 while more than 1% of the keys are in DRAM. Counting locks every shard,
- * so a worker recounts at most every 100 ms. */
-static int hot_keys_remain(struct worker *w, struct tiering *tg, int64_t now_ms)
+/* The DRAM a cold key costs at least: its entry with the 8-byte stub, and a
+ * table slot; its key bytes and the allocator's rounding come on top
+ * (docs/benchmarks.md measures 57.8 bytes with everything counted). */
+#define COLD_KEY_DRAM_MIN (sizeof(struct entry) + 8 + sizeof(void *))
+
+/* Counts the keyspace, at most every 100 ms (counting locks every shard):
+ * w->hot_remain is 1 while more than 1% of the keys are in DRAM, and
+ * w->cold_dram is what evicting every cold key would give back at least. */
+static void count_keys(struct worker *w, struct tiering *tg, int64_t now_ms)
 {
-    if (now_ms - w->hot_check_ms >= 100 || now_ms < w->hot_check_ms) {
-        struct ks_stats st;
-        ks_stats(w->srv->ks, &st);
-        uint64_t cold = tiering_cold_keys(tg);
-        w->hot_remain = st.keys > cold && (st.keys - cold) * 100 > st.keys;
-        w->hot_check_ms = now_ms;
-    }
-    return w->hot_remain;
+    if (now_ms - w->hot_check_ms < 100 && now_ms >= w->hot_check_ms)
+        return;
+    struct ks_stats st;
+    ks_stats(w->srv->ks, &st);
+    uint64_t cold = tiering_cold_keys(tg);
+    w->hot_remain = st.keys > cold && (st.keys - cold) * 100 > st.keys;
+    w->cold_dram = cold * COLD_KEY_DRAM_MIN;
+    w->hot_check_ms = now_ms;
 }
 
 /* Frees until `need` bytes are given back, budget_us passes or max_victims
@@ -294,13 +315,23 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int m
              * rather than evict a cold key -- eviction is for when the
              * stubs themselves fill the budget. Counting locks every shard
              * once, on this rare path only. */
-            if (hot_keys_remain(w, tg, now_ms))
+            count_keys(w, tg, now_ms);
+            if (w->hot_remain)
+                return FREE_RUNNING;
+            /* Evicting stubs helps only when they could give back the
+             * excess: an excess made elsewhere (client buffers, a dictionary
+             * being trained) would take every key and still be there. Then
+             * nothing is evicted and nothing refused. */
+            if (w->cold_dram < need - *freed)
                 return FREE_RUNNING;
             /* nothing hot left to demote: the stubs themselves must go --
              * to an indexed tier (SSD) if there is one, where a key costs no
-             * stub, else evicted */
-            evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, only_cold, NULL);
-            if (tiering_has_indexed(tg) && evict_pool_pop(&w->evict_pool, &cand)) {
+             * stub, else evicted. They have their own pool: cold candidates
+             * left in the demotion pool would each cost a victim for
+             * nothing. */
+            if (w->cold_pool.n < EVICT_POOL / 2)
+                evict_sample(srv->ks, pick, samples, now_ms, &w->cold_pool, only_cold, NULL);
+            if (tiering_has_indexed(tg) && evict_pool_pop(&w->cold_pool, &cand)) {
                 size_t got = 0;
                 int rc = tiering_demote_further(tg, cand.db, cand.key, cand.klen, now_ms, &got);
                 if (rc == ST_OK) {
@@ -320,11 +351,15 @@ static int free_memory(struct worker *w, uint64_t need, int64_t budget_us, int m
             }
             if (!can_evict)
                 return FREE_FAIL;
-        } else {
-            if (!can_evict)
+            if (!evict_pool_pop(&w->cold_pool, &cand))
                 return FREE_FAIL;
-            evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, NULL, NULL);
+            *freed += evict_one(w, pick, &cand, now_ms);
+            evict_cand_free(&cand);
+            continue;
         }
+        if (!can_evict)
+            return FREE_FAIL;
+        evict_sample(srv->ks, pick, samples, now_ms, &w->evict_pool, NULL, NULL);
         if (!evict_pool_pop(&w->evict_pool, &cand))
             return FREE_FAIL; /* nothing to take (e.g. volatile-* and no TTLs) */
         *freed += evict_one(w, pick, &cand, now_ms);

@@ -141,6 +141,7 @@ struct worker *worker_create(struct server *srv, int id)
     util_rng_seed(&w->rng, (uint64_t)util_time_us() ^ ((uint64_t)id << 32));
     evict_pool_init(&w->evict_pool, util_rng_next(&w->rng));
     evict_pool_init(&w->cascade_pool, util_rng_next(&w->rng));
+    evict_pool_init(&w->cold_pool, util_rng_next(&w->rng));
     w->stats.cmds = calloc((size_t)srv->cmds->n, sizeof(struct cmd_stat));
     if (!w->stats.cmds)
         goto fail;
@@ -181,6 +182,7 @@ void worker_destroy(struct worker **wp)
     }
     evict_pool_deinit(&w->evict_pool);
     evict_pool_deinit(&w->cascade_pool);
+    evict_pool_deinit(&w->cold_pool);
     maxmem_worker_deinit(w);
     if (w->wakefd >= 0)
         close(w->wakefd);

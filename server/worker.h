@@ -69,8 +69,10 @@ struct worker {
     struct util_rng rng;
     struct evict_pool evict_pool;   /* maxmemory victims (this thread only) */
     struct evict_pool cascade_pool; /* maxmem.c: coldest stubs of a full stub tier (this thread only) */
+    struct evict_pool cold_pool;    /* maxmem.c: stubs to evict when they fill the budget (this thread) */
     int64_t hot_check_ms;           /* maxmem.c: when hot_remain was last counted */
     int hot_remain;                 /* maxmem.c: more than 1% of keys are in DRAM */
+    uint64_t cold_dram;             /* maxmem.c: DRAM the cold keys hold, at least */
     struct hot_ring hot;            /* maxmem.c: DRAM-resident keys in arrival order */
     int64_t now_ms;                 /* cached at the start of each event batch */
     uint64_t log_need;              /* append log records staged by this worker's commands that

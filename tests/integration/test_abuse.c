@@ -96,8 +96,11 @@ static void check_bystander(struct abuse *a, const char *after)
     if (!r)
         fail_msg("bystander connection broken after %s: %s", after, a->bystander->errstr);
     if (r->type != REDIS_REPLY_STRING || strcmp(r->str, "still here") != 0) {
+        char what[256];
+        snprintf(what, sizeof(what), "type %d \"%.200s\"", r->type,
+                 r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_ERROR ? r->str : "");
         freeReplyObject(r);
-        fail_msg("bystander got a wrong reply after %s", after);
+        fail_msg("bystander got a wrong reply after %s: %s", after, what);
     }
     freeReplyObject(r);
     int fd = tk_raw_connect(&a->s);

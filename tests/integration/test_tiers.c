@@ -6,7 +6,8 @@
  * read back exactly from a tier, metadata commands that leave a key cold,
  * writes and admitted reads that promote it, records dropped with their keys
  * (DEL, overwrite, expiry, FLUSHALL), demotion instead of eviction under a
- * budget, eviction or -OOM once the last tier is full, and INFO tiers.
+ * budget, eviction or -OOM once the last tier is full, cold keys evicted when
+ * their stubs fill the budget and never for client buffers, and INFO tiers.
  *
  * These tests configure tiers themselves, so they clear STRATA_SERVER_ARGS
  * (the all-cold and mixed suite runs) before starting servers.
@@ -451,6 +452,96 @@ static void test_pmem_tier_serves_cold_keys(void **state)
     stop(s);
 }
 
+/* Over the budget because of client buffers, not keys: the cold keys' stubs
+ * are a sliver of the budget, so evicting them would destroy data and give
+ * back nothing. No key is evicted, and reads and writes are served. */
+static void test_client_buffers_over_budget_evict_no_cold_key(void **state)
+{
+    (void)state;
+    const char *args[] = { "--maxmemory", "8mb", "--maxmemory-policy", "allkeys-lru", "--mem-tier-size", "256mb",
+                           "--tier-demote-on-write", "yes", "--tier-promote-window", "-1", NULL };
+    struct tk_server *s = start(args);
+    redisContext *c = tk_connect(s);
+    fill(c, "cb", 2000, 1000);
+    assert_int_equal(tk_info_ll(c, "cold_keys"), 2000);
+
+    /* 24 clients each declare a 400 MB bulk and send 1 MB of it: 24 MB of
+     * query buffers against an 8 MB budget */
+    enum { HOLDERS = 24, SENT = 1 << 20 };
+    int fds[HOLDERS];
+    char *chunk = malloc(SENT);
+    assert_non_null(chunk);
+    memset(chunk, 'z', SENT);
+    const char *head = "*3\r\n$3\r\nSET\r\n$4\r\nhold\r\n$400000000\r\n";
+    for (int i = 0; i < HOLDERS; i++) {
+        fds[i] = tk_raw_connect(s);
+        assert_int_equal(tk_raw_send(fds[i], head, strlen(head)), 0);
+        assert_int_equal(tk_raw_send(fds[i], chunk, SENT), 0);
+    }
+    free(chunk);
+    /* the server has read them (its counted memory shows the buffers) */
+    long long counted = 0;
+    for (int tries = 0; tries < 100; tries++) {
+        counted = tk_info_ll(c, "mem_counted_for_maxmemory");
+        if (counted > 16ll << 20)
+            break;
+        usleep(20000);
+    }
+    assert_true(counted > 16ll << 20);
+
+    for (int i = 0; i < 2000; i++) { /* every command runs the budget check */
+        redisReply *r = tk_cmd(c, "GET cb:%d", i);
+        if (r->type != REDIS_REPLY_STRING || r->len != 1000)
+            fail_msg("GET cb:%d: type %d (evicted_keys %lld)", i, r->type, tk_info_ll(c, "evicted_keys"));
+        freeReplyObject(r);
+    }
+    tk_expect_status(tk_cmd(c, "SET cb:new v"), "OK");
+    assert_int_equal(tk_info_ll(c, "evicted_keys"), 0);
+    tk_expect_int(tk_cmd(c, "DBSIZE"), 2001);
+    for (int i = 0; i < HOLDERS; i++)
+        close(fds[i]);
+    redisFree(c);
+    stop(s);
+}
+
+/* When the cold keys' stubs themselves fill the budget, the coldest are
+ * evicted (their records dropped) and the budget holds. */
+static void test_stubs_filling_the_budget_are_evicted(void **state)
+{
+    (void)state;
+    const char *args[] = { "--maxmemory", "24mb", "--maxmemory-policy", "allkeys-lru", "--pmem-path", "tier.pool",
+                           "--pmem-size", "128mb", "--tier-demote-on-write", "yes", "--tier-promote-window", "-1",
+                           NULL };
+    struct tk_server *s = start(args);
+    redisContext *c = tk_connect(s);
+    enum { N = 300000, BATCH = 1000 };
+    for (int i = 0; i < N; i += BATCH) {
+        for (int j = i; j < i + BATCH; j++)
+            redisAppendCommand(c, "SET stub:%d v%d", j, j);
+        for (int j = i; j < i + BATCH; j++) {
+            redisReply *r = NULL;
+            assert_int_equal(redisGetReply(c, (void **)&r), REDIS_OK);
+            if (r->type != REDIS_REPLY_STATUS)
+                fail_msg("SET stub:%d: type %d %s", j, r->type, r->type == REDIS_REPLY_ERROR ? r->str : "");
+            freeReplyObject(r);
+        }
+    }
+    /* the cron may go on evicting: every key is there or counted as evicted */
+    long long evicted = tk_info_ll(c, "evicted_keys");
+    redisReply *r = tk_cmd(c, "DBSIZE");
+    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+    long long keys = r->integer;
+    freeReplyObject(r);
+    long long evicted_after = tk_info_ll(c, "evicted_keys");
+    assert_true(evicted > 0);
+    assert_true(keys <= N - evicted && keys >= N - evicted_after);
+    long long counted = tk_info_ll(c, "mem_counted_for_maxmemory");
+    if (counted > 26ll << 20)
+        fail_msg("counted memory %lld over a 24 MB budget (%lld keys evicted)", counted, evicted);
+    redisFree(c);
+    stop(s);
+}
+
 int main(void)
 {
     unsetenv("STRATA_SERVER_ARGS");
@@ -467,6 +558,8 @@ int main(void)
         cmocka_unit_test(test_second_read_within_the_window_promotes),
         cmocka_unit_test(test_budget_demotes_before_it_evicts),
         cmocka_unit_test(test_full_last_tier_means_eviction_or_oom),
+        cmocka_unit_test(test_client_buffers_over_budget_evict_no_cold_key),
+        cmocka_unit_test(test_stubs_filling_the_budget_are_evicted),
         cmocka_unit_test(test_pmem_tier_serves_cold_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
