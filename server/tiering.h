@@ -176,7 +176,8 @@ int tiering_load_entry(struct tiering *tg, const void *rec, size_t len, const ch
 void tiering_drop_indexed(struct tiering *tg, const char *why);
 /* Warm attach of the PMem pool: begin (ST_ENOENT: nothing to attach), claim
  * a snapshot's cold item (ST_OK with a stub for its record in the pool), end
- * (frees what no item claimed; with no begin, clears the pool). */
+ * (frees the previous run's records no item claimed, keeps those stored
+ * since begin; with no begin, clears the pool). */
 int tiering_pmem_attach_begin(struct tiering *tg);
 int tiering_pmem_claim(struct tiering *tg, const char *key, size_t klen, int64_t expire_ms, uint64_t gen,
                        uint32_t crc, struct entry **stub);

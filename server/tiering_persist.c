@@ -9,9 +9,13 @@
  * of its cold items (key, generation, CRC), and a cold item whose record is
  * still in the pool -- same key hash, generation and CRC -- becomes a stub
  * for that record again without reading the record (tiering_pmem_claim). A
- * record no snapshot item claims is freed at the end (tiering_pmem_attach_end):
- * it was written after the snapshot's T0 (its key's value since then comes
- * from the append log) or belongs to a deleted or overwritten value. So the
+ * record of the previous run no snapshot item claims is freed at the end
+ * (tiering_pmem_attach_end): it was written after the snapshot's T0 (its
+ * key's value since then comes from the append log) or belongs to a deleted
+ * or overwritten value. Records stored during the load itself (cold items
+ * not re-attached: the SSD tier's, or ones the pool no longer holds) were
+ * not in the pool at attach_begin and are kept; they take generations above
+ * every record of the previous run, so none can be taken for another. So the
  * rule "a PMem record is current" is: the recovered snapshot names it, and
  * the log replayed after it did not change its key (a replayed change to
  * the key drops the stub's record as any change does).
@@ -171,6 +175,10 @@ int tiering_load_cold(struct tiering *tg, int db, const void *rec, size_t len, i
     memcpy(copy, rec, len);
     uint32_t gen = atomic_fetch_add_explicit(&tg->next_gen, 1, memory_order_relaxed) %
                    ((1u << ENTRY_STUB_GEN_BITS) - 1) + 1;
+    /* the record carries the generation of the run that wrote it; its new
+     * stub names this one (tiering_store_record restamps only on the way to
+     * an indexed tier) */
+    tier_rec_restamp(copy, gen, expire_ms);
     int slot = -1;
     uint64_t hint = 0;
     int rc = tiering_store_record(tg, db, copy, len, gen, 0, expire_ms, &slot, &hint);
@@ -306,6 +314,11 @@ int tiering_pmem_attach_begin(struct tiering *tg)
     a->mask = cap - 1;
     g_attach = a;
     tg->slot[slot].t->ops->iterate(tg->slot[slot].t, att_add, tg);
+    /* records stored from here on (the load) take generations above every
+     * record of the previous run: none can pass for one of them */
+    uint32_t next = atomic_load(&tg->next_gen);
+    if (a->max_gen + 1 > next)
+        atomic_store(&tg->next_gen, (uint32_t)a->max_gen + 1);
     return ST_OK;
 }
 
@@ -347,13 +360,16 @@ static int att_free(void *ud, const void *rec, size_t len, uint64_t hint)
         if (s->hash == h && s->hint == hint && s->gen == (uint32_t)r.gen) {
             if (s->claimed)
                 return 0;
-            break;
+            /* a record of the previous run that no snapshot item named.
+             * Deleting during the walk: the pool's iterate allows it (the
+             * record at hand; the walk goes on from the next object) */
+            tg->slot[a->slot].t->ops->del(tg->slot[a->slot].t, r.key, r.klen, r.gen, hint);
+            a->freed++;
+            return 0;
         }
     }
-    /* deleting during the walk: the pool's iterate allows it (the record at
-     * hand; the walk goes on from the next object) */
-    tg->slot[a->slot].t->ops->del(tg->slot[a->slot].t, r.key, r.klen, r.gen, hint);
-    a->freed++;
+    /* not in the table: stored since attach_begin (a snapshot item that was
+     * not re-attached, loaded into the tier again): current */
     return 0;
 }
 
@@ -380,9 +396,6 @@ void tiering_pmem_attach_end(struct tiering *tg, uint64_t *claimed, uint64_t *fr
         return;
     }
     tg->slot[a->slot].t->ops->iterate(tg->slot[a->slot].t, att_free, tg);
-    uint32_t next = atomic_load(&tg->next_gen);
-    if (a->max_gen + 1 > next)
-        atomic_store(&tg->next_gen, (uint32_t)a->max_gen + 1);
     *claimed = a->claimed;
     *freed = a->freed;
     free(a->t);
