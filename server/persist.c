@@ -198,6 +198,91 @@ static void prune_backups(struct server *srv)
     free_list(v, n);
 }
 
+/* ---- leftovers of a crash ---------------------------------------------------
+ *
+ * A process killed while it writes a snapshot leaves its temporary file
+ * (<final>.tmp-<pid>, engine/snap.c never renames a partial one), and one
+ * killed between a rewrite's base and its manifest swap leaves a finished
+ * base no manifest names, or the manifest's own temporary. None of them is
+ * ever read (recovery goes by the final names and the manifest), but each
+ * crash would leave another, as large as a snapshot. So once recovery has
+ * read what it needs, they are removed, each with a log line. Log files are
+ * removed only when a manifest was read and does not name them: without a
+ * manifest, files there may be all that is left of the data. */
+
+struct sweep {
+    const char *prefix;          /* names start with it */
+    const struct wlog_manifest *m; /* log directory: keep what it names */
+};
+
+static int named_by(const struct wlog_manifest *m, const char *name)
+{
+    if (m->base && strcmp(m->base, name) == 0)
+        return 1;
+    for (size_t i = 0; i < m->nincr; i++)
+        if (strcmp(m->incr[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t l = strlen(s), n = strlen(suffix);
+    return l >= n && strcmp(s + l - n, suffix) == 0;
+}
+
+static int is_leftover(const char *name, const struct sweep *w)
+{
+    size_t pl = strlen(w->prefix);
+    if (strncmp(name, w->prefix, pl) != 0)
+        return 0;
+    if (strstr(name + pl, ".tmp-") || (w->m && strcmp(name + pl, ".manifest.tmp") == 0))
+        return 1;
+    /* <appendfilename>.<seq>.base.sts / .incr.log the manifest does not name */
+    return w->m && name[pl] == '.' && (ends_with(name, ".base.sts") || ends_with(name, ".incr.log")) &&
+           !named_by(w->m, name);
+}
+
+static void sweep_dir(const char *dir, const struct sweep *w)
+{
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!is_leftover(de->d_name, w))
+            continue;
+        char *full = NULL;
+        if (asprintf(&full, "%s/%s", dir, de->d_name) < 0)
+            continue;
+        if (unlink(full) == 0)
+            log_notice("removed %s, left by an interrupted save or rewrite", full);
+        else
+            log_warn("cannot remove %s (left by an interrupted save or rewrite): %s", full, strerror(errno));
+        free(full);
+    }
+    closedir(d);
+}
+
+/* m: the manifest recovery read, or NULL when there was none. */
+static void remove_leftovers(struct server *srv, const struct wlog_manifest *m)
+{
+    pthread_mutex_lock(&srv->cfg.lock);
+    char *db = strdup(srv->cfg.dbfilename), *aof = strdup(srv->cfg.appendfilename);
+    pthread_mutex_unlock(&srv->cfg.lock);
+    char *dir = path_in_dir(srv, "."), *bdir = backup_dir(srv), *ldir = wlog_path(srv, ".");
+    if (db && aof) {
+        sweep_dir(dir, &(struct sweep){ .prefix = db });
+        sweep_dir(bdir, &(struct sweep){ .prefix = "backup-" });
+        sweep_dir(ldir, &(struct sweep){ .prefix = aof, .m = m });
+    }
+    free(db);
+    free(aof);
+    free(dir);
+    free(bdir);
+    free(ldir);
+}
+
 /* ---- the jobs ------------------------------------------------------------- */
 
 static char *rewrite_base_name(struct server *srv, uint64_t seq)
@@ -840,8 +925,10 @@ int persist_recover(struct server *srv, const char *restore_path)
                 p->aof_base_size = (uint64_t)st.st_size;
             free(bp);
         }
+        remove_leftovers(srv, &m);
         rc = wlog_open(srv, &m, next, m.lineage, &srv->wlog);
     } else if (aof) {
+        remove_leftovers(srv, NULL);
         /* a new lineage; its first base is written at once when there is
          * data (the log alone would not hold it) */
         uint64_t off = loaded ? meta.log_offset : 0;
@@ -849,6 +936,8 @@ int persist_recover(struct server *srv, const char *restore_path)
         p->aof_base_offset = off;
         if (rc == ST_OK && ks_stats_keys(srv) > 0)
             p->want_rewrite = 1;
+    } else {
+        remove_leftovers(srv, NULL);
     }
     free(snap);
     wlog_manifest_free(&m);

@@ -8,10 +8,13 @@ and several databases through a restart; a BGSAVE taken under a writer holds
 one instant (a prefix of the writer's sequence); appendfsync always under
 kill -9, 30 rounds, every acknowledged write back; a torn tail dropped, a
 damaged middle refused (and accepted with aof-load-damaged truncate);
-BGREWRITEAOF; SHUTDOWN SAVE/NOSAVE; save rules; backups with retention and
+BGREWRITEAOF; kill -9 in the middle of BGSAVE and of BGREWRITEAOF (the
+previous files intact, the restart whole, the partial files removed);
+SHUTDOWN SAVE/NOSAVE; save rules; backups with retention and
 --restore; a damaged dump.sts falling back to the newest valid backup; the
 PMem pool re-attached on a warm restart, with keys overwritten and deleted
-after the snapshot.
+after the snapshot; a warm restart with keys on DRAM, PMem and SSD, each tier
+with keys overwritten, deleted, expired and new after the snapshot.
 
 It configures its own tiers (STRATA_SERVER_ARGS is ignored) and runs once.
 """
@@ -389,6 +392,108 @@ class PersistTest(unittest.TestCase):
         self.assertTrue(s.r.save())
         s.r.set("b", "2")
 
+    def fill_big(self, r, n, prefix="big", size=400):
+        pipe = r.pipeline(transaction=False)
+        for i in range(n):
+            pipe.set("%s:%d" % (prefix, i), ("%s-%d-" % (prefix, i)).encode() + b"p" * size)
+            if i % 5000 == 4999:
+                pipe.execute()
+        pipe.execute()
+
+    def test_kill9_during_bgsave(self):
+        """kill -9 in the middle of BGSAVE: the previous dump.sts is the one
+        on disk, byte for byte, the restart loads it, and the partial file
+        is removed."""
+        s = self.server()
+        dump = os.path.join(self.tmp, "dump.sts")
+        s.start()
+        s.r.set("gen", "1")
+        self.assertTrue(s.r.save())
+        rnd = random.Random(11)
+        hits = 0
+        for rnd_i in range(4):
+            with open(dump, "rb") as f:
+                before = f.read()
+            gen = s.r.get("gen")
+            if rnd_i == 0:
+                self.fill_big(s.r, 150000)  # about 70 MB: a BGSAVE takes a while
+            s.r.set("gen", str(int(gen) + 1))
+            s.r.bgsave()
+            self.assertTrue(wait_until(lambda: s.info("rdb_bgsave_in_progress") == 1, 5), s.log())
+            time.sleep(rnd.uniform(0.0, 0.05))
+            in_progress = s.info("rdb_bgsave_in_progress")
+            s.kill9()
+            hits += in_progress
+            with open(dump, "rb") as f:
+                after = f.read()
+            if in_progress:
+                self.assertEqual(after, before, "round %d: dump.sts changed by a killed BGSAVE" % rnd_i)
+                self.assertTrue(glob.glob(dump + ".tmp-*"), "round %d: the partial file" % rnd_i)
+            s.start()
+            self.assertEqual(glob.glob(dump + ".tmp-*"), [], s.log())
+            self.assertIn("left by an interrupted save", s.log())
+            # the state of the snapshot on disk: the generation before this round
+            self.assertEqual(s.r.get("gen"), gen if in_progress else str(int(gen) + 1).encode())
+            if int(gen) > 1 or not in_progress:
+                self.assertEqual(s.r.get("big:149999"), b"big-149999-" + b"p" * 400)
+            if int(gen) == 1 and in_progress:
+                # round 0 killed its first big BGSAVE: save it now, for the next rounds
+                self.fill_big(s.r, 150000)
+                s.r.set("gen", "2")
+                self.assertTrue(s.r.save())
+        self.assertGreaterEqual(hits, 2, "the kills missed the BGSAVEs")
+
+    def test_kill9_during_bgrewriteaof(self):
+        """kill -9 in the middle of BGREWRITEAOF under appendfsync always:
+        every acknowledged write is back, the manifest names whole files, and
+        what the interrupted rewrite left is removed."""
+        s = self.server("--appendonly", "yes", "--appendfsync", "always")
+        logdir = os.path.join(self.tmp, "appendonlydir")
+        s.start()
+        self.fill_big(s.r, 150000)
+        acked = {}
+        rnd = random.Random(13)
+        hits = 0
+        for rnd_i in range(4):
+            # (a restart may start a rewrite of its own: the log grew past its base)
+            self.assertTrue(wait_until(lambda: s.info("aof_rewrite_in_progress") == 0, 30), s.log())
+            self.assertTrue(s.r.bgrewriteaof())
+            self.assertTrue(wait_until(lambda: s.info("aof_rewrite_in_progress") == 1, 5), s.log())
+            # writes while the base is written, acknowledged (fsynced) before the kill
+            stop = time.time() + rnd.uniform(0.0, 0.05)
+            i = 0
+            while time.time() < stop or i == 0:
+                k, v = "w%d" % rnd.randrange(300), "%d-%d" % (rnd_i, i)
+                s.r.set(k, v)
+                acked[k] = v.encode()
+                i += 1
+            in_progress = s.info("aof_rewrite_in_progress")
+            s.kill9()
+            hits += in_progress
+            if in_progress:
+                self.assertTrue(glob.glob(os.path.join(logdir, "*.tmp-*")), os.listdir(logdir))
+            s.start()
+            self.assertEqual(glob.glob(os.path.join(logdir, "*.tmp-*")), [], s.log())
+            for k, v in acked.items():
+                self.assertEqual(s.r.get(k), v, "round %d key %s" % (rnd_i, k))
+            self.assertEqual(s.r.get("big:149999"), b"big-149999-" + b"p" * 400)
+            self.assertEqual(s.r.dbsize(), 150000 + len(acked))
+            with open(os.path.join(logdir, "appendonly.aof.manifest")) as f:
+                named = f.read()
+            for name in os.listdir(logdir):
+                if name != "appendonly.aof.manifest":
+                    self.assertIn(name, named, "%s is in the log directory but not in the manifest" % name)
+        self.assertGreaterEqual(hits, 2, "the kills missed the rewrites")
+        # a rewrite that finishes after all that
+        self.assertTrue(wait_until(lambda: s.info("aof_rewrite_in_progress") == 0, 30), s.log())
+        self.assertTrue(s.r.bgrewriteaof())
+        self.assertTrue(wait_until(lambda: s.info("aof_rewrite_in_progress") == 0 and
+                                   s.info("aof_last_bgrewrite_status") == "ok", 30), s.log())
+        s.kill9()
+        s.start()
+        for k, v in acked.items():
+            self.assertEqual(s.r.get(k), v)
+
     def test_pmem_warm_restart(self):
         pool = os.path.join(self.tmp, "tier.pool")
         s = self.server("--pmem-path", pool, "--pmem-size", "64mb", "--appendonly", "yes",
@@ -421,6 +526,80 @@ class PersistTest(unittest.TestCase):
             self.assertEqual(s.r.get("c%d" % i), ("value-%d-" % i + "z" * 100).encode())
         self.assertEqual(s.r.dbsize(), n - 1)  # c0..c1999 less c2 and c3, plus hot
 
+
+    def test_warm_restart_three_tiers(self):
+        """Keys on DRAM, PMem and SSD; after the base snapshot, on each tier a
+        key overwritten (and moved back to its tier), one deleted, one given a
+        short TTL, one new; kill -9; the restart holds exactly the latest
+        state, the PMem records re-attached."""
+        pool = os.path.join(self.tmp, "tier.pool")
+        s = self.server("--pmem-path", pool, "--pmem-size", "64mb", "--ssd-path", os.path.join(self.tmp, "ssd"),
+                        "--ssd-size", "256mb", "--ssd-segment-size", "4mb", "--ssd-write-buffer", "256kb",
+                        "--tier-promote-window", "-1", "--appendonly", "yes", "--appendfsync", "always")
+        s.start()
+        tiers = {"a": ("dram", 0), "b": ("pmem", 1), "c": ("ssd", 2)}
+        want = {}
+
+        def place(key, value, group, **kw):
+            s.r.set(key, value, **kw)
+            for _ in range(tiers[group][1]):
+                s.r.execute_command("TIER", "DEMOTE", key)
+            self.assertEqual(s.r.object("tier", key), tiers[group][0].encode(), key)
+
+        for g in tiers:
+            for i in range(200):
+                k, v = "%s%d" % (g, i), ("%s-%d-" % (g, i)) + "v" * (50 + i)
+                place(k, v, g)
+                want[k] = v.encode()
+            s.r.hset("%sh" % g, mapping={"f%d" % i: "x%d" % i for i in range(20)})
+            for _ in range(tiers[g][1]):
+                s.r.execute_command("TIER", "DEMOTE", "%sh" % g)
+        self.assertTrue(s.r.bgrewriteaof())
+        self.assertTrue(wait_until(lambda: s.info("aof_rewrite_in_progress") == 0 and
+                                   s.info("aof_rewrites") == 1, 30), s.log())
+        for g in tiers:
+            place("%s1" % g, "overwritten-" + g, g)
+            want["%s1" % g] = ("overwritten-" + g).encode()
+            s.r.delete("%s2" % g)
+            want.pop("%s2" % g)
+            place("%s3" % g, "short-" + g, g, px=100)
+            want.pop("%s3" % g)
+            place("%snew" % g, "new-" + g, g)
+            want["%snew" % g] = ("new-" + g).encode()
+            s.r.hset("%sh" % g, "f0", "changed")
+            s.r.hdel("%sh" % g, "f1")
+            for _ in range(tiers[g][1]):
+                s.r.execute_command("TIER", "DEMOTE", "%sh" % g)
+        time.sleep(0.2)
+        s.kill9()
+
+        def check(how):
+            for k, v in want.items():
+                self.assertEqual(s.r.get(k), v, "%s: %s" % (how, k))
+            for g in tiers:
+                for k in ("%s2" % g, "%s3" % g):
+                    self.assertIsNone(s.r.get(k), "%s: %s" % (how, k))
+                h = {"f%d" % i: "x%d" % i for i in range(20)}
+                h["f0"] = "changed"
+                del h["f1"]
+                self.assertEqual(s.r.hgetall("%sh" % g), {a.encode(): b.encode() for a, b in h.items()},
+                                 "%s: %sh" % (how, g))
+            self.assertEqual(s.r.dbsize(), len(want) + 3, how)
+            self.assertEqual(s.r.info("tiers")["cold_lost"], 0, "%s: %s" % (how, s.log()))
+
+        s.start()
+        self.assertGreater(s.info("recovery_pmem_attached"), 150, s.log())
+        check("warm restart")
+        # again, twice: the pool re-attached once more (records the last
+        # recovery stored count as the pool's now), then cleared (every cold
+        # item of the snapshot stored again)
+        s.kill9()
+        s.start()
+        check("second warm restart")
+        s.kill9()
+        s.start("--pmem-on-start", "clear")
+        self.assertEqual(s.info("recovery_pmem_attached"), 0)
+        check("cold reload")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
