@@ -140,6 +140,11 @@ struct tier_ops {
                size_t *len, const struct tier_io *io);
     /* Drops the record of key with generation gen (ST_OK, ST_ENOENT). */
     int (*del)(struct tier *t, const char *key, size_t klen, uint64_t gen, uint64_t hint);
+    /* Optional (NULL: not offered). Drops the whole record at hint when it has
+     * generation gen and the CRC field crc: a record known by its place, not
+     * its key (the warm attach frees the previous run's records no snapshot
+     * named without walking the tier again). ST_OK, ST_ENOENT. */
+    int (*del_at)(struct tier *t, uint64_t hint, uint64_t gen, uint32_t crc);
     /* Drops every record (and keeps dictionaries unless with_dicts). */
     int (*clear)(struct tier *t, int with_dicts);
     /* Calls fn for each whole, checksum-valid record until fn returns non-zero

@@ -143,9 +143,12 @@ int tiering_load_dict(struct tiering *tg, uint32_t id, const void *dict, size_t 
         return ST_OK;
     if (rc != ST_OK)
         return rc;
-    for (int i = 0; i < tg->n; i++)
-        if (tg->slot[i].t->ops->put_dict(tg->slot[i].t, id, dict, len) != ST_OK)
+    for (int i = 0; i < tg->n; i++) {
+        /* a tier that kept its dictionaries across the restart has it already */
+        int prc = tg->slot[i].t->ops->put_dict(tg->slot[i].t, id, dict, len);
+        if (prc != ST_OK && prc != ST_EEXIST)
             log_warn("tier %s: cannot store compression dictionary %u", tg->slot[i].t->name, id);
+    }
     return ST_OK;
 }
 
@@ -395,7 +398,18 @@ void tiering_pmem_attach_end(struct tiering *tg, uint64_t *claimed, uint64_t *fr
         }
         return;
     }
-    tg->slot[a->slot].t->ops->iterate(tg->slot[a->slot].t, att_free, tg);
+    struct tier *t = tg->slot[a->slot].t;
+    if (t->ops->del_at) {
+        /* the table knows every record of the previous run by its place: free
+         * the unclaimed ones without walking the pool again */
+        for (uint64_t i = 0; a->claimed < a->n && i <= a->mask; i++) { /* (all claimed: nothing to do) */
+            struct att_slot *s = &a->t[i];
+            if (s->hash && !s->claimed && t->ops->del_at(t, s->hint, s->gen, s->crc) == ST_OK)
+                a->freed++;
+        }
+    } else {
+        t->ops->iterate(t, att_free, tg);
+    }
     *claimed = a->claimed;
     *freed = a->freed;
     free(a->t);

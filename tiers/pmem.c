@@ -418,11 +418,32 @@ static int pmem_get(struct tier *t, const char *key, size_t klen, uint64_t gen, 
     return ST_OK;
 }
 
+/* Frees the record at hint, total bytes long, once the allocator agrees it is
+ * a record object big enough for it (a hint is only a hint). Caller holds
+ * heap_lock read and the hint's stripe. */
+static int free_checked(struct ptier *p, uint64_t hint, uint64_t total)
+{
+    PMEMoid oid = oid_at(p, hint);
+    struct tier_rec r;
+    uint64_t usable = pmemobj_alloc_usable_size(oid);
+
+    if (tier_rec_decode(p->pool + hint, (size_t)total, &r, NULL) != ST_OK || pmemobj_type_num(oid) != TYPE_REC ||
+        usable < total || usable > p->pool_size - hint)
+        return ST_ENOENT;
+    rec_free(p, hint);
+    st_sub(&p->st.records, 1);
+    st_sub(&p->st.raw_bytes, r.rawlen);
+    st_sub(&p->st.stored_bytes, r.vlen);
+    st_sub(&p->st.used_bytes, usable + ALLOC_HDR);
+    st_add(&p->st.dels, 1);
+    return ST_OK;
+}
+
 static int pmem_del(struct tier *t, const char *key, size_t klen, uint64_t gen, uint64_t hint)
 {
     struct ptier *p = (struct ptier *)t;
     pthread_mutex_t *stripe;
-    uint64_t total = 0, usable;
+    uint64_t total = 0;
     int rc = ST_ENOENT;
 
     if (!key || klen == 0 || klen > TIER_KEY_MAX || !hint_in_pool(p, hint))
@@ -430,22 +451,32 @@ static int pmem_del(struct tier *t, const char *key, size_t klen, uint64_t gen, 
     stripe = stripe_of(p, hint);
     pthread_rwlock_rdlock(&p->heap_lock);
     pthread_mutex_lock(stripe);
-    if (rec_matches(p, hint, key, klen, gen, &total)) {
-        PMEMoid oid = oid_at(p, hint);
-        struct tier_rec r;
-        /* Only ever free a whole record of ours that the allocator agrees
-         * is a record object big enough (a hint is only a hint). */
-        usable = pmemobj_alloc_usable_size(oid);
-        if (tier_rec_decode(p->pool + hint, (size_t)total, &r, NULL) == ST_OK &&
-            pmemobj_type_num(oid) == TYPE_REC && usable >= total && usable <= p->pool_size - hint) {
-            rec_free(p, hint);
-            st_sub(&p->st.records, 1);
-            st_sub(&p->st.raw_bytes, r.rawlen);
-            st_sub(&p->st.stored_bytes, r.vlen);
-            st_sub(&p->st.used_bytes, usable + ALLOC_HDR);
-            st_add(&p->st.dels, 1);
-            rc = ST_OK;
-        }
+    if (rec_matches(p, hint, key, klen, gen, &total))
+        rc = free_checked(p, hint, total);
+    pthread_mutex_unlock(stripe);
+    pthread_rwlock_unlock(&p->heap_lock);
+    return rc;
+}
+
+/* The record at hint, known by its generation and CRC instead of its key. */
+static int pmem_del_at(struct tier *t, uint64_t hint, uint64_t gen, uint32_t crc)
+{
+    struct ptier *p = (struct ptier *)t;
+    pthread_mutex_t *stripe;
+    int rc = ST_ENOENT;
+
+    if (!hint_in_pool(p, hint))
+        return ST_ENOENT;
+    stripe = stripe_of(p, hint);
+    pthread_rwlock_rdlock(&p->heap_lock);
+    pthread_mutex_lock(stripe);
+    const unsigned char *r = p->pool + hint;
+    uint32_t have;
+    memcpy(&have, r + 4, sizeof(have));
+    if (load_magic(r) == TIER_REC_MAGIC && rd64(r + 8) == gen && have == crc) {
+        uint64_t total = TIER_REC_HDR + (uint64_t)rd32(r + 24) + rd32(r + 28);
+        if (total <= p->pool_size - hint)
+            rc = free_checked(p, hint, total);
     }
     pthread_mutex_unlock(stripe);
     pthread_rwlock_unlock(&p->heap_lock);
@@ -753,6 +784,7 @@ static const struct tier_ops pmem_ops = {
     .del = pmem_del,
     .clear = pmem_clear,
     .iterate = pmem_iterate,
+    .del_at = pmem_del_at,
     .put_dict = pmem_put_dict,
     .each_dict = pmem_each_dict,
     .stats = pmem_stats,

@@ -586,6 +586,10 @@ class PersistTest(unittest.TestCase):
                                  "%s: %sh" % (how, g))
             self.assertEqual(s.r.dbsize(), len(want) + 3, how)
             self.assertEqual(s.r.info("tiers")["cold_lost"], 0, "%s: %s" % (how, s.log()))
+            # the pool holds exactly the records of the keys on PMem: none of
+            # the previous run's unnamed records left, none of the current freed
+            on_pmem = sum(1 for k in s.r.scan_iter(count=1000) if s.r.object("tier", k) == b"pmem")
+            self.assertEqual(s.r.info("tiers")["tier_pmem"]["keys"], on_pmem, how)
 
         s.start()
         self.assertGreater(s.info("recovery_pmem_attached"), 150, s.log())

@@ -421,6 +421,31 @@ static void test_pmem_delete_zeroes_the_magic_before_freeing(void **state)
     munmap(m, size);
 }
 
+/* del_at: a record known by its place, generation and CRC (the warm attach
+ * frees what no snapshot named this way); anything else at that place, or
+ * no record there, is left alone. */
+static void test_pmem_del_at_frees_only_the_record_it_names(void **state)
+{
+    struct tfix *f = *state;
+    uint64_t h = put_ok(f->t, "named", 7, 300);
+    uint64_t other = put_ok(f->t, "other", 8, 300);
+    size_t size;
+    unsigned char *m = map_file(f->path, &size);
+    uint32_t crc;
+    memcpy(&crc, m + h + 4, sizeof(crc));
+    assert_int_equal(f->t->ops->del_at(f->t, h, 6, crc), ST_ENOENT);       /* another generation */
+    assert_int_equal(f->t->ops->del_at(f->t, h, 7, crc ^ 1), ST_ENOENT);   /* another CRC */
+    assert_int_equal(f->t->ops->del_at(f->t, h + 16, 7, crc), ST_ENOENT);  /* not a record's place */
+    assert_int_equal(f->t->ops->del_at(f->t, stats_of(f->t).capacity_bytes, 7, crc), ST_ENOENT);
+    expect_get(f->t, "named", 7, 300, h);
+    assert_int_equal(f->t->ops->del_at(f->t, h, 7, crc), ST_OK);
+    assert_int_equal(get_rc(f->t, "named", 7, h), ST_ENOENT);
+    assert_int_equal(f->t->ops->del_at(f->t, h, 7, crc), ST_ENOENT); /* gone: nothing twice */
+    expect_get(f->t, "other", 8, 300, other);
+    assert_int_equal(stats_of(f->t).records, 1);
+    munmap(m, size);
+}
+
 static void test_pmem_hints_at_or_past_the_pool_end_miss(void **state)
 {
     struct tier *t = fix_tier(state);
@@ -561,6 +586,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pmem_delete_cut_short_is_finished_at_open, pmem_setup, pmem_teardown),
         cmocka_unit_test_setup_teardown(test_pmem_delete_zeroes_the_magic_before_freeing, pmem_setup,
                                         pmem_teardown),
+        cmocka_unit_test_setup_teardown(test_pmem_del_at_frees_only_the_record_it_names, pmem_setup, pmem_teardown),
         cmocka_unit_test_setup_teardown(test_pmem_hints_at_or_past_the_pool_end_miss, pmem_setup, pmem_teardown),
         cmocka_unit_test_setup_teardown(test_pmem_used_bytes_and_heap_bytes, pmem_setup, pmem_teardown),
         cmocka_unit_test_setup_teardown(test_pmem_unexpected_pmdk_failure_enters_the_sticky_failed_state, pmem_setup,
