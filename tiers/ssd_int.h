@@ -78,6 +78,10 @@ struct seg {
     uint64_t dev_end;    /* lock: device bytes written (a multiple of 4096) */
     int64_t dirty_ns;    /* lock: monotonic ns since act has unwritten bytes, 0 = none */
     uint64_t synced_end; /* lock: dev_end at the last sync */
+    uint64_t writes;     /* lock: buffer writes done (write_seg) */
+    uint64_t synced_writes; /* lock: writes at the last sync: a rewrite of the tail
+                          * block leaves dev_end as it was, so dev_end alone
+                          * cannot tell that bytes were written since */
 
     /* summaries (lock while appended to; fixed once sealed, but live) */
     uint64_t total;      /* PUT entries */

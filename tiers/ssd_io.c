@@ -616,14 +616,17 @@ int ssd_flush_all(struct ssd *t, int sync)
     for (size_t i = 0; i < n; i++) {
         struct seg *s = list[i];
         int fd;
-        uint64_t end;
+        uint64_t end, writes;
 
         pthread_mutex_lock(&s->lock);
         while (s->wq && !s->wfailed && !ssd_is_failed(t))
             pthread_cond_wait(&s->cond, &s->lock);
         fd = s->fd;
         end = s->dev_end;
-        int need = sync && fd >= 0 && end != s->synced_end && !s->wfailed;
+        writes = s->writes;
+        /* a buffer that only rewrote the tail block (appends that fitted in
+         * the block already on the device) moved no end: count writes too */
+        int need = sync && fd >= 0 && (end != s->synced_end || writes != s->synced_writes) && !s->wfailed;
         pthread_mutex_unlock(&s->lock);
         if (need && !ssd_is_failed(t)) {
             int e = vfs_sync(t->vfs, fd);
@@ -633,6 +636,8 @@ int ssd_flush_all(struct ssd *t, int sync)
                 pthread_mutex_lock(&s->lock);
                 if (s->synced_end < end)
                     s->synced_end = end;
+                if (s->synced_writes < writes)
+                    s->synced_writes = writes;
                 pthread_mutex_unlock(&s->lock);
             }
         }
@@ -729,8 +734,11 @@ static void write_seg(struct ssd *t, struct seg *s)
         s->nwq--;
         if (b->base + b->wlen > s->dev_end)
             s->dev_end = b->base + b->wlen;
-        if (synced)
+        s->writes++;
+        if (synced) {
             s->synced_end = s->dev_end;
+            s->synced_writes = s->writes;
+        }
         final = b->final;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);

@@ -1554,6 +1554,33 @@ static void test_ssd_dropped_unsynced_buffer_loses_only_what_was_not_synced(void
     fx_free(f);
 }
 
+/* Regression (found by tests/crash/crash_ssd.c): with fsync = 0, appends that
+ * fit in the block a synced buffer already wrote only rewrite that block, so
+ * the segment's written end does not move -- and ssd_sync used to skip their
+ * fdatasync, the record or DEL note "durable" but never synced. */
+static void test_ssd_sync_syncs_a_rewritten_tail_block(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new();
+    f->conf.fsync = 0;
+    fx_open(f);
+    struct tier *t = f->t;
+    char k[32];
+    ins_ok(t, 0, kname(k, "r", 0), 1, 100, -1);
+    assert_int_equal(ssd_sync(t), ST_OK);
+    uint64_t syncs = __atomic_load_n(&f->vfs.syncs, __ATOMIC_RELAXED);
+    uint64_t writes = __atomic_load_n(&f->vfs.pwrites, __ATOMIC_RELAXED);
+    assert_true(syncs >= 1);
+    ins_ok(t, 0, kname(k, "r", 1), 2, 100, -1); /* lands in the same 4096-byte block */
+    assert_int_equal(ssd_sync(t), ST_OK);
+    assert_int_equal(__atomic_load_n(&f->vfs.pwrites, __ATOMIC_RELAXED), writes + 1);
+    assert_int_equal(__atomic_load_n(&f->vfs.syncs, __ATOMIC_RELAXED), syncs + 1);
+    /* nothing written since: nothing to sync */
+    assert_int_equal(ssd_sync(t), ST_OK);
+    assert_int_equal(__atomic_load_n(&f->vfs.syncs, __ATOMIC_RELAXED), syncs + 1);
+    fx_free(f);
+}
+
 static void test_ssd_damage_found_by_a_read_is_reported_and_the_entry_dropped(void **state)
 {
     (void)state;
@@ -1961,6 +1988,7 @@ int main(void)
         cmocka_unit_test(test_ssd_reopen_serves_everything_current_byte_exact),
         cmocka_unit_test(test_ssd_torn_and_damaged_files_lose_exactly_the_damaged_records),
         cmocka_unit_test(test_ssd_dropped_unsynced_buffer_loses_only_what_was_not_synced),
+        cmocka_unit_test(test_ssd_sync_syncs_a_rewritten_tail_block),
         cmocka_unit_test(test_ssd_damage_found_by_a_read_is_reported_and_the_entry_dropped),
         cmocka_unit_test(test_ssd_pwrite_error_enters_the_sticky_failed_state),
         cmocka_unit_test(test_ssd_sync_error_enters_the_sticky_failed_state),
