@@ -291,7 +291,8 @@ int ssd_append(struct ssd *t, unsigned cls, uint8_t kind, uint16_t db, const voi
  * SSD_MAX_QUEUED buffers in its write queue (backpressure for inserts). */
 void ssd_append_wait(struct ssd *t, unsigned cls);
 /* Submits act of every open segment whose unwritten bytes are older than
- * flush_ms (all of them with force). */
+ * flush_ms (all of them with force, each followed by an act at the next
+ * block boundary: ssd_io.c invariant 7a). */
 void ssd_flush_timed(struct ssd *t, int force);
 /* Submits every open segment's buffer and waits for the write queues to
  * empty; with sync, syncs each file written since its last sync. */
