@@ -51,7 +51,8 @@ struct vfs_ops {
     /* Calls fn(ud, name) for each entry of dir but "." and ".." (name is
      * only valid during the call) until fn returns non-zero, which is then
      * returned; 0 at the end, or -errno. The order is unspecified. A vfs
-     * that keeps files of its own (a crash simulator) lists those. */
+     * that keeps files of its own there (a crash simulator's backups)
+     * leaves those out. */
     int (*list)(const struct vfs *v, const char *dir, int (*fn)(void *ud, const char *name), void *ud);
 };
 

@@ -86,7 +86,8 @@
  *     segment, else answers ST_EFULL; maintenance keeps min(2 segments, a
  *     quarter of the tier) free ahead of the inserts.
  * 11. A dropped segment's file is unlinked only once every note appended
- *     before the drop is on the device (written; synced with fsync): a dead
+ *     before the drop is on the device (written and synced: notes buffers
+ *     are synced even with fsync = 0, and never rewritten, ssd_io.c 7a): a dead
  *     record in it may have been killed by such a note, and with the record
  *     gone and the note lost in a crash, an older version of the key would
  *     win at attach. Until then the file waits (unlink_pending); the write of
@@ -114,8 +115,12 @@
  * from there); it is on the device after the next write of that buffer:
  * when full, or at most flush_ms later (synced unless fsync = 0), or at
  * ssd_sync / destroy. A crash loses at most the unwritten buffers; attach
- * then serves every whole entry and skips torn ones. Dictionaries are
- * durable when put_dict returns.
+ * then serves every whole entry and skips torn ones. One exception: a key
+ * overwritten since the last ssd_sync may come back absent, when its
+ * overwrite wrote a DEL note first (invariant 5) and the note reached the
+ * device while the new record did not (they are in different segments);
+ * never as an older version. Dictionaries are durable when put_dict
+ * returns.
  *
  * References: the log-structured layout of Bitcask and of memcached's
  * extstore (pages with a version, CRC32C, buckets by TTL); SQLite's sticky

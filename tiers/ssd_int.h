@@ -78,6 +78,10 @@ struct seg {
     uint64_t dev_end;    /* lock: device bytes written (a multiple of 4096) */
     int64_t dirty_ns;    /* lock: monotonic ns since act has unwritten bytes, 0 = none */
     uint64_t synced_end; /* lock: dev_end at the last sync */
+    uint64_t writes;     /* lock: buffer writes done (write_seg) */
+    uint64_t synced_writes; /* lock: writes at the last sync: a rewrite of the tail
+                          * block leaves dev_end as it was, so dev_end alone
+                          * cannot tell that bytes were written since */
 
     /* summaries (lock while appended to; fixed once sealed, but live) */
     uint64_t total;      /* PUT entries */
@@ -287,7 +291,8 @@ int ssd_append(struct ssd *t, unsigned cls, uint8_t kind, uint16_t db, const voi
  * SSD_MAX_QUEUED buffers in its write queue (backpressure for inserts). */
 void ssd_append_wait(struct ssd *t, unsigned cls);
 /* Submits act of every open segment whose unwritten bytes are older than
- * flush_ms (all of them with force). */
+ * flush_ms (all of them with force, each followed by an act at the next
+ * block boundary: ssd_io.c invariant 7a). */
 void ssd_flush_timed(struct ssd *t, int force);
 /* Submits every open segment's buffer and waits for the write queues to
  * empty; with sync, syncs each file written since its last sync. */

@@ -29,6 +29,18 @@
  *  7. Writes of one segment run one at a time, in submission order (one
  *     write job per segment, draining its queue): the rewrite of a tail
  *     block can never be overtaken by the older copy of that block.
+ * 7a. A block ssd_flush_all synced (ssd_sync, destroy, compaction's notes)
+ *     is never rewritten: the buffers it submits are followed by acts that
+ *     start at the next block boundary. A write cut by a power loss may
+ *     leave garbage in the sectors it did not finish -- also in the bytes
+ *     it only meant to repeat -- so rewriting a synced tail block could
+ *     destroy entries ssd_sync had made durable (SQLite's crash model,
+ *     test6.c; its WAL pads to a sector for the same reason; found by
+ *     tests/crash/crash_ssd.c). Between two ssd_sync calls tail blocks are
+ *     rewritten as before (nothing there was promised yet), which costs at
+ *     most one block of padding per segment and ssd_sync -- except in notes
+ *     segments, whose every buffer is synced (invariant 11 relies on them)
+ *     and so followed by a fresh block.
  *  8. A buffer leaves the write queue only after its pwrite (and sync, if
  *     any) returned, under the segment's lock: a reader that does not find
  *     an entry in a buffer finds it on the device. After a write error the
@@ -341,9 +353,11 @@ static void kick_locked(struct ssd *t, struct seg *s)
 
 /* Moves s->act to the write queue and schedules its write (invariant 7);
  * unless final, a new act continues at the last block boundary with the
- * partial tail block copied (room for next more bytes). s->lock held.
- * ST_OK or ST_ENOMEM (nothing changed). */
-static int submit_locked(struct ssd *t, struct seg *s, int final, size_t next)
+ * partial tail block copied (room for next more bytes) -- or, with fresh,
+ * at the next block boundary, the appends skipping the rest of the tail
+ * block (invariant 7a). s->lock held. ST_OK or ST_ENOMEM (nothing
+ * changed). */
+static int submit_locked(struct ssd *t, struct seg *s, int final, size_t next, int fresh)
 {
     struct sbuf *b = s->act, *nb = NULL;
     size_t tail;
@@ -351,7 +365,15 @@ static int submit_locked(struct ssd *t, struct seg *s, int final, size_t next)
     if (!b)
         return ST_OK;
     tail = b->len % SFMT_BLOCK;
-    if (!final) {
+    if (s->cls == SFMT_CLASS_NOTES)
+        fresh = 1; /* every notes buffer is synced (write_seg): 7a for each */
+    if (!final && fresh && tail) {
+        nb = buf_create(t, next > t->wbuf ? (size_t)ROUNDUP(next) : t->wbuf);
+        if (!nb)
+            return ST_ENOMEM;
+        nb->base = b->base + ROUNDUP(b->len);
+        s->fill = nb->base; /* the zeros between are padding to a scan */
+    } else if (!final) {
         size_t cap = t->wbuf;
         if (tail + next > cap)
             cap = (size_t)ROUNDUP(tail + next);
@@ -456,7 +478,7 @@ void ssd_seal_open_locked(struct ssd *t, struct ssd_cls *c)
     if (!s)
         return;
     pthread_mutex_lock(&s->lock);
-    submit_locked(t, s, 1, 0); /* final: cannot fail (no new buffer) */
+    submit_locked(t, s, 1, 0, 0); /* final: cannot fail (no new buffer) */
     pthread_mutex_unlock(&s->lock);
     c->seg = NULL;
 }
@@ -493,6 +515,19 @@ int ssd_append(struct ssd *t, unsigned cls, uint8_t kind, uint16_t db, const voi
             s = c->seg;
         }
         pthread_mutex_lock(&s->lock);
+        if (!s->act || s->act->len + elen > s->act->cap) {
+            /* before the room is counted: a notes buffer's successor starts
+             * at the next block (7a), which moves fill */
+            rc = submit_locked(t, s, 0, elen, 0);
+            if (rc != ST_OK) {
+                pthread_mutex_unlock(&s->lock);
+                goto out;
+            }
+            if (s->fill + elen > s->limit) {
+                pthread_mutex_unlock(&s->lock);
+                continue; /* sealed at the top */
+            }
+        }
         delta = ROUNDUP(s->fill + elen) - s->acct;
         if (reserve(t, delta, limit))
             break;
@@ -504,16 +539,6 @@ int ssd_append(struct ssd *t, unsigned cls, uint8_t kind, uint16_t db, const voi
     }
     /* s->lock held, delta reserved */
     s->acct = ROUNDUP(s->fill + elen);
-    if (!s->act || s->act->len + elen > s->act->cap) {
-        rc = submit_locked(t, s, 0, elen);
-        if (rc != ST_OK) {
-            uint64_t back = s->acct - ROUNDUP(s->fill);
-            s->acct -= back;
-            __atomic_fetch_sub(&t->used, back, __ATOMIC_RELAXED);
-            pthread_mutex_unlock(&s->lock);
-            goto out;
-        }
-    }
     {
         struct sbuf *b = s->act;
         uint64_t off = s->fill, seq = __atomic_add_fetch(&t->seq, 1, __ATOMIC_RELAXED);
@@ -549,7 +574,7 @@ int ssd_append(struct ssd *t, unsigned cls, uint8_t kind, uint16_t db, const voi
         if (!s->dirty_ns)
             s->dirty_ns = ssd_mono_ns();
         if (b->len == b->cap)
-            (void)submit_locked(t, s, 0, 0); /* ENOMEM: the next append submits */
+            (void)submit_locked(t, s, 0, 0, 0); /* ENOMEM: the next append submits */
         *segp = s;
         *offp = off;
         *seqp = seq;
@@ -589,8 +614,11 @@ void ssd_flush_timed(struct ssd *t, int force)
         struct seg *s = c->seg;
         if (s) {
             pthread_mutex_lock(&s->lock);
-            if (s->act && s->dirty_ns && (force || now - s->dirty_ns >= age))
-                (void)submit_locked(t, s, 0, 0); /* ENOMEM: next round */
+            /* with force, also an act holding only the copy of a tail block
+             * written before: synced now, the appends must not rewrite it (7a) */
+            if (s->act && ((s->dirty_ns && (force || now - s->dirty_ns >= age)) ||
+                           (force && s->act->len % SFMT_BLOCK)))
+                (void)submit_locked(t, s, 0, 0, force); /* ENOMEM: next round */
             pthread_mutex_unlock(&s->lock);
         }
         pthread_mutex_unlock(&c->mu);
@@ -616,14 +644,17 @@ int ssd_flush_all(struct ssd *t, int sync)
     for (size_t i = 0; i < n; i++) {
         struct seg *s = list[i];
         int fd;
-        uint64_t end;
+        uint64_t end, writes;
 
         pthread_mutex_lock(&s->lock);
         while (s->wq && !s->wfailed && !ssd_is_failed(t))
             pthread_cond_wait(&s->cond, &s->lock);
         fd = s->fd;
         end = s->dev_end;
-        int need = sync && fd >= 0 && end != s->synced_end && !s->wfailed;
+        writes = s->writes;
+        /* a buffer that only rewrote the tail block (appends that fitted in
+         * the block already on the device) moved no end: count writes too */
+        int need = sync && fd >= 0 && (end != s->synced_end || writes != s->synced_writes) && !s->wfailed;
         pthread_mutex_unlock(&s->lock);
         if (need && !ssd_is_failed(t)) {
             int e = vfs_sync(t->vfs, fd);
@@ -633,6 +664,8 @@ int ssd_flush_all(struct ssd *t, int sync)
                 pthread_mutex_lock(&s->lock);
                 if (s->synced_end < end)
                     s->synced_end = end;
+                if (s->synced_writes < writes)
+                    s->synced_writes = writes;
                 pthread_mutex_unlock(&s->lock);
             }
         }
@@ -653,7 +686,7 @@ void ssd_notes_flush(struct ssd *t)
     if (c->seg) {
         pthread_mutex_lock(&c->seg->lock);
         if (c->seg->act && c->seg->dirty_ns)
-            (void)submit_locked(t, c->seg, 0, 0);
+            (void)submit_locked(t, c->seg, 0, 0, 0);
         pthread_mutex_unlock(&c->seg->lock);
     }
     pthread_mutex_unlock(&c->mu);
@@ -709,7 +742,10 @@ static void write_seg(struct ssd *t, struct seg *s)
             rc = vfs_pwrite_all(t->vfs, s->fd, b->data, b->wlen, b->base);
         if (rc == 0)
             ssd_count(&t->st.device_bytes_written, b->wlen);
-        if (rc == 0 && (t->fsync || b->final)) {
+        /* notes are synced whatever fsync says: invariant 11 lets a dropped
+         * segment's file go once the notes before the drop are written, and
+         * unsynced they could be lost with the file already gone */
+        if (rc == 0 && (t->fsync || b->final || s->cls == SFMT_CLASS_NOTES)) {
             rc = vfs_sync(t->vfs, s->fd);
             synced = rc == 0;
         }
@@ -729,8 +765,11 @@ static void write_seg(struct ssd *t, struct seg *s)
         s->nwq--;
         if (b->base + b->wlen > s->dev_end)
             s->dev_end = b->base + b->wlen;
-        if (synced)
+        s->writes++;
+        if (synced) {
             s->synced_end = s->dev_end;
+            s->synced_writes = s->writes;
+        }
         final = b->final;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);

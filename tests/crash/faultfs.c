@@ -36,6 +36,13 @@
  * needs the sync of both its directories); durable ones are forgotten and
  * their backups removed.
  *
+ * list answers what is on the real file system (F1: the state as if
+ * nothing were lost, which is what the code under test must see) minus the
+ * backups, whose names (".faultfs-*") the code under test never made. The
+ * names are read under the mutex and handed to the caller's function after
+ * it is released, so that function may call the vfs itself (a tier removing
+ * a stale file as it finds it).
+ *
  * Invariant F1: the real file system always holds the state as if nothing
  * were lost (the state KEEP_ALL leaves); the undo log holds exactly what is
  * needed to reach any state a power loss could leave, and nothing durable is
@@ -85,6 +92,7 @@
  */
 #include "faultfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -97,7 +105,8 @@
 #include "engine/err.h"
 
 #define FFS_SECTOR 512u
-#define FFS_NOPS 11
+#define FFS_NOPS 12 /* FAULTFS_OP_OPEN .. FAULTFS_OP_LIST, one bit each */
+#define FFS_BACKUP_PREFIX ".faultfs-"
 
 enum { EV_WRITE = 1, EV_TRUNC = 2 };
 enum { FATE_KEEP = 0, FATE_DROP = 1, FATE_TEAR = 2 };
@@ -429,7 +438,8 @@ static char *backup_name(struct faultfs *fs)
     size_t n = fs->rootlen + 48;
     char *p = malloc(n);
     if (p)
-        snprintf(p, n, "%s/.faultfs-%d-%llu", fs->root, (int)getpid(), (unsigned long long)fs->backup_seq++);
+        snprintf(p, n, "%s/" FFS_BACKUP_PREFIX "%d-%llu", fs->root, (int)getpid(),
+                 (unsigned long long)fs->backup_seq++);
     return p;
 }
 
@@ -920,6 +930,71 @@ out_unlock:
     return rc;
 }
 
+/* Appends a copy of name to *names (n used, *cap allocated). 0 or -ENOMEM. */
+static int names_push(char ***names, size_t *n, size_t *cap, const char *name)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 32;
+        char **p = realloc(*names, nc * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        *names = p;
+        *cap = nc;
+    }
+    if (!((*names)[*n] = ffs_strdup(name)))
+        return -ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+static int ffs_list(const struct vfs *v, const char *dir, int (*fn)(void *ud, const char *name), void *ud)
+{
+    struct faultfs *fs = v->ud;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    pthread_mutex_lock(&fs->mu);
+    if ((rc = gate(fs, FAULTFS_OP_LIST)) < 0)
+        goto out_unlock;
+    if (!under_root(fs, dir)) {
+        rc = -EPERM;
+        goto out_after;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        rc = -errno;
+        goto out_after;
+    }
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno)
+                rc = -errno;
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            strncmp(de->d_name, FFS_BACKUP_PREFIX, sizeof(FFS_BACKUP_PREFIX) - 1) == 0)
+            continue;
+        if ((rc = names_push(&names, &n, &cap, de->d_name)) < 0)
+            break;
+    }
+    closedir(d);
+out_after:
+    after(fs, FAULTFS_OP_LIST);
+out_unlock:
+    pthread_mutex_unlock(&fs->mu);
+    /* outside the mutex (see the essay); a failed listing calls fn for none */
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = fn(ud, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
 static const struct vfs_ops ffs_ops = {
     .open = ffs_open,
     .pread = ffs_pread,
@@ -932,6 +1007,7 @@ static const struct vfs_ops ffs_ops = {
     .unlink = ffs_unlink,
     .sync_dir = ffs_sync_dir,
     .mkdir = ffs_mkdir,
+    .list = ffs_list,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -20,7 +20,8 @@
  * or relative, spelled with the root as its prefix); others are refused
  * with -EPERM, so a crash can never touch files outside it. faultfs keeps
  * its own hidden files there (".faultfs-*": backups of unlinked and
- * replaced files, which an undone unlink or rename restores).
+ * replaced files, which an undone unlink or rename restores); list never
+ * shows them, so the code under test sees only its own files.
  *
  * Threads: every call takes the faultfs's mutex, so the code under test may
  * call it from any thread. The control functions below are meant for the
@@ -48,7 +49,8 @@ struct faultfs;
 #define FAULTFS_OP_UNLINK 0x100u
 #define FAULTFS_OP_SYNC_DIR 0x200u
 #define FAULTFS_OP_MKDIR 0x400u
-#define FAULTFS_OP_ALL 0x7ffu
+#define FAULTFS_OP_LIST 0x800u
+#define FAULTFS_OP_ALL 0xfffu
 /* The calls that change durable state or make it durable: a crash test that
  * stops the code "after every step" counts these. */
 #define FAULTFS_OP_MUTATING                                                                        \

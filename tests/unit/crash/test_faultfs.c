@@ -10,7 +10,9 @@
  * renames over an existing file and unlinks are undone as a prefix and
  * restore what they replaced; failures are injected at the chosen call and
  * "crash now" stops everything after it; handles open across a crash are
- * stale; paths outside the root are refused.
+ * stale; paths outside the root are refused; list shows the directory as
+ * the code under test left it (or as a crash restored it), never faultfs's
+ * own backups, and its callback may call the vfs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -539,6 +541,142 @@ static void test_faultfs_injected_failures_and_crash_now(void **state)
     free(got);
 }
 
+/* ---- list ---------------------------------------------------------------- */
+
+struct listed {
+    char names[16][32];
+    int n;
+    int stop_at;                /* return 7 from this call on (1-based), 0 = never */
+    const struct ctx *unlink_c; /* unlink each listed file through the vfs */
+};
+
+static int on_name(void *ud, const char *name)
+{
+    struct listed *l = ud;
+    if (l->n < 16)
+        snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
+    l->n++;
+    if (l->unlink_c) {
+        char p[512];
+        path_of(l->unlink_c, name, p, sizeof(p));
+        assert_int_equal(l->unlink_c->v->ops->unlink(l->unlink_c->v, p), 0);
+    }
+    return l->stop_at && l->n >= l->stop_at ? 7 : 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Lists dir (under the root) and returns the names sorted, joined by spaces. */
+static const char *list_of(const struct ctx *c, const char *dir, char *out, size_t cap)
+{
+    struct listed l = {0};
+    char p[512];
+    path_of(c, dir, p, sizeof(p));
+    assert_int_equal(c->v->ops->list(c->v, p, on_name, &l), 0);
+    assert_true(l.n <= 16);
+    qsort(l.names, (size_t)l.n, sizeof(l.names[0]), cmp_name);
+    out[0] = '\0';
+    for (int i = 0; i < l.n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", l.names[i]);
+    return out;
+}
+
+static void create_file(const struct ctx *c, const char *name)
+{
+    char p[512];
+    path_of(c, name, p, sizeof(p));
+    int h = vfs_open(c->v, p, O_RDWR | O_CREAT | O_EXCL, 0, 0644, NULL);
+    assert_true(h >= 0);
+    assert_int_equal(vfs_pwrite_all(c->v, h, name, strlen(name), 0), 0);
+    assert_int_equal(vfs_sync(c->v, h), 0);
+    assert_int_equal(vfs_close(c->v, h), 0);
+}
+
+static void test_faultfs_list_shows_the_directory_but_not_its_backups(void **state)
+{
+    struct ctx *c = *state;
+    char buf[512], p[512], q[512];
+
+    create_file(c, "a");
+    create_file(c, "b");
+    create_file(c, "d");
+    path_of(c, "sub", p, sizeof(p));
+    assert_int_equal(c->v->ops->mkdir(c->v, p, 0755), 0);
+    create_file(c, "sub/c");
+    assert_int_equal(c->v->ops->sync_dir(c->v, c->root), 0);
+    assert_int_equal(c->v->ops->sync_dir(c->v, p), 0);
+    assert_string_equal(list_of(c, "", buf, sizeof(buf)), "a b d sub");
+    assert_string_equal(list_of(c, "sub", buf, sizeof(buf)), "c");
+
+    /* an unlink and a rename over d leave backups in the root: not listed */
+    path_of(c, "a", p, sizeof(p));
+    assert_int_equal(c->v->ops->unlink(c->v, p), 0);
+    path_of(c, "b", p, sizeof(p));
+    path_of(c, "d", q, sizeof(q));
+    assert_int_equal(c->v->ops->rename(c->v, p, q), 0);
+    assert_int_equal(count_backups(c), 2);
+    assert_string_equal(list_of(c, "", buf, sizeof(buf)), "d sub");
+
+    /* the power loss undoes both: the listing shows what came back */
+    assert_int_equal(faultfs_crash(c->fs, 1, FAULTFS_DROP_ALL), ST_OK);
+    assert_int_equal(count_backups(c), 0);
+    assert_string_equal(list_of(c, "", buf, sizeof(buf)), "a b d sub");
+}
+
+static void test_faultfs_list_stops_counts_and_refuses(void **state)
+{
+    struct ctx *c = *state;
+    struct listed l = {0};
+    char p[512];
+
+    create_file(c, "x");
+    create_file(c, "y");
+    create_file(c, "z");
+
+    /* a non-zero return of fn stops the walk and is the answer */
+    l.stop_at = 2;
+    assert_int_equal(c->v->ops->list(c->v, c->root, on_name, &l), 7);
+    assert_int_equal(l.n, 2);
+
+    /* fn may call the vfs (the names are read before it runs) */
+    memset(&l, 0, sizeof(l));
+    l.unlink_c = c;
+    assert_int_equal(c->v->ops->list(c->v, c->root, on_name, &l), 0);
+    assert_int_equal(l.n, 3);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(c->v->ops->list(c->v, c->root, on_name, &l), 0);
+    assert_int_equal(l.n, 0);
+
+    /* refused outside the root, -errno for a missing directory */
+    assert_int_equal(c->v->ops->list(c->v, "/tmp", on_name, &l), -EPERM);
+    path_of(c, "missing", p, sizeof(p));
+    assert_int_equal(c->v->ops->list(c->v, p, on_name, &l), -ENOENT);
+
+    /* counted as its own operation, not a mutating one */
+    uint64_t before = faultfs_calls(c->fs, FAULTFS_OP_LIST);
+    uint64_t mutating = faultfs_calls(c->fs, FAULTFS_OP_MUTATING);
+    assert_int_equal(c->v->ops->list(c->v, c->root, on_name, &l), 0);
+    assert_int_equal(faultfs_calls(c->fs, FAULTFS_OP_LIST), before + 1);
+    assert_int_equal(faultfs_calls(c->fs, FAULTFS_OP_MUTATING), mutating);
+    assert_true((FAULTFS_OP_LIST & FAULTFS_OP_ALL) && !(FAULTFS_OP_LIST & FAULTFS_OP_MUTATING));
+
+    /* the fail plan reaches it, and after "crash now" it answers -EIO without calling fn */
+    create_file(c, "w");
+    memset(&l, 0, sizeof(l));
+    faultfs_fail_nth(c->fs, FAULTFS_OP_LIST, 1, 0);
+    assert_int_equal(c->v->ops->list(c->v, c->root, on_name, &l), -EIO);
+    assert_int_equal(l.n, 0);
+    faultfs_crash_now(c->fs);
+    assert_int_equal(c->v->ops->list(c->v, c->root, on_name, &l), -EIO);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(faultfs_crash(c->fs, 2, FAULTFS_KEEP_ALL), ST_OK);
+    assert_int_equal(c->v->ops->list(c->v, c->root, on_name, &l), 0);
+    assert_int_equal(l.n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +691,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_faultfs_directory_operations_need_sync_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faultfs_directory_operations_persist_as_a_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faultfs_injected_failures_and_crash_now, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_faultfs_list_shows_the_directory_but_not_its_backups, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_faultfs_list_stops_counts_and_refuses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

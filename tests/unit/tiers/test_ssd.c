@@ -1554,6 +1554,78 @@ static void test_ssd_dropped_unsynced_buffer_loses_only_what_was_not_synced(void
     fx_free(f);
 }
 
+/* Regression (found by tests/crash/crash_ssd.c): with fsync = 0, appends that
+ * fit in the block a synced buffer already wrote only rewrite that block, so
+ * the segment's written end does not move -- and ssd_sync used to skip their
+ * fdatasync, the record or DEL note "durable" but never synced. */
+static void test_ssd_sync_syncs_a_rewritten_tail_block(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new();
+    f->conf.fsync = 0;
+    fx_open(f);
+    struct tier *t = f->t;
+    char k[32];
+    ins_ok(t, 0, kname(k, "r", 0), 1, 100, -1);
+    assert_int_equal(ssd_sync(t), ST_OK);
+    uint64_t syncs = __atomic_load_n(&f->vfs.syncs, __ATOMIC_RELAXED);
+    uint64_t writes = __atomic_load_n(&f->vfs.pwrites, __ATOMIC_RELAXED);
+    assert_true(syncs >= 1);
+    ins_ok(t, 0, kname(k, "r", 1), 2, 100, -1); /* lands in the same 4096-byte block */
+    assert_int_equal(ssd_sync(t), ST_OK);
+    assert_int_equal(__atomic_load_n(&f->vfs.pwrites, __ATOMIC_RELAXED), writes + 1);
+    assert_int_equal(__atomic_load_n(&f->vfs.syncs, __ATOMIC_RELAXED), syncs + 1);
+    /* nothing written since: nothing to sync */
+    assert_int_equal(ssd_sync(t), ST_OK);
+    assert_int_equal(__atomic_load_n(&f->vfs.syncs, __ATOMIC_RELAXED), syncs + 1);
+    fx_free(f);
+}
+
+/* Regression (found by tests/crash/crash_ssd.c): the block ssd_sync made
+ * durable used to be rewritten whole by the next buffer (its tail copied),
+ * and a power loss tearing that write could garble the synced entries in
+ * it. After ssd_sync the appends start at the next block (ssd_io.c 7a). */
+static void test_ssd_sync_never_rewrites_the_block_it_synced(void **state)
+{
+    (void)state;
+    for (int fsync = 0; fsync < 2; fsync++) {
+        struct fx *f = fx_new();
+        f->conf.fsync = fsync;
+        fx_open(f);
+        struct tier *t = f->t;
+        uint64_t a = ins_ok(t, 0, "s0", 1, 100, -1);
+        assert_true(off_of(a) >= 4096 && off_of(a) < 8192);
+        assert_int_equal(ssd_sync(t), ST_OK);
+        uint64_t b = ins_ok(t, 0, "s1", 2, 100, -1);
+        assert_int_equal(off_of(b), 8192);
+        assert_int_equal(ssd_sync(t), ST_OK);
+        fx_reopen(f);
+        expect_rec(f->t, 0, "s0", 1, 100, -1);
+        expect_rec(f->t, 0, "s1", 2, 100, -1);
+        fx_free(f);
+    }
+    /* notes buffers always start a fresh block (they are synced whatever
+     * fsync says): removes each followed by a write of the notes reopen as
+     * removed, with nothing damaged in between */
+    struct fx *f = fx_new();
+    f->conf.fsync = 0;
+    fx_open(f);
+    char k[32];
+    uint64_t locs[40];
+    for (uint64_t i = 0; i < 40; i++)
+        locs[i] = ins_ok(f->t, 0, kname(k, "n", i), i + 1, 10, -1);
+    for (uint64_t i = 0; i < 40; i++) {
+        assert_int_equal(f->t->index->remove(f->t, 0, kname(k, "n", i), strlen(k), locs[i]), ST_OK);
+        assert_int_equal(ssd_sync(f->t), ST_OK);
+    }
+    fx_reopen(f);
+    assert_int_equal(warnings(&f->log), 0);
+    assert_int_equal(stats(f->t).attach_damaged, 0);
+    for (uint64_t i = 0; i < 40; i++)
+        assert_int_equal(fetch_rc(f->t, 0, kname(k, "n", i), NULL, NULL, NULL), ST_ENOENT);
+    fx_free(f);
+}
+
 static void test_ssd_damage_found_by_a_read_is_reported_and_the_entry_dropped(void **state)
 {
     (void)state;
@@ -1961,6 +2033,8 @@ int main(void)
         cmocka_unit_test(test_ssd_reopen_serves_everything_current_byte_exact),
         cmocka_unit_test(test_ssd_torn_and_damaged_files_lose_exactly_the_damaged_records),
         cmocka_unit_test(test_ssd_dropped_unsynced_buffer_loses_only_what_was_not_synced),
+        cmocka_unit_test(test_ssd_sync_syncs_a_rewritten_tail_block),
+        cmocka_unit_test(test_ssd_sync_never_rewrites_the_block_it_synced),
         cmocka_unit_test(test_ssd_damage_found_by_a_read_is_reported_and_the_entry_dropped),
         cmocka_unit_test(test_ssd_pwrite_error_enters_the_sticky_failed_state),
         cmocka_unit_test(test_ssd_sync_error_enters_the_sticky_failed_state),
