@@ -179,55 +179,16 @@ static int tput(struct ttab *tt, uint64_t h, uint16_t db, uint64_t seq, uint8_t 
 
 /* ---- the scan ----------------------------------------------------------- */
 
-struct dbnote {
-    uint64_t seq;
-    uint8_t kind;
-    uint16_t a, b; /* SWAPDB: a, b; FLUSHDB: a = db or SFMT_DB_ALL */
-};
 
 struct actx {
     struct ssd *t;
     int64_t now;
-    struct dbnote *notes;
-    size_t nnotes, notes_cap;
+    struct sfmt_dbnotes notes;
     int pass; /* 0: collect db notes; 1: entries */
     struct ttab tt;
     uint64_t max_seq;
     uint64_t bad_records, foreign_db;
 };
-
-static int cmp_note(const void *a, const void *b)
-{
-    const struct dbnote *x = a, *y = b;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* The database an entry (seq, db) is in after every later note, or -1 if
- * a later FLUSHDB removed it (step 3). */
-static int final_db(const struct actx *c, uint64_t seq, int db)
-{
-    size_t lo = 0, hi = c->nnotes;
-
-    while (lo < hi) { /* first note with a higher seq */
-        size_t mid = (lo + hi) / 2;
-        if (c->notes[mid].seq <= seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < c->nnotes; i++) {
-        const struct dbnote *n = &c->notes[i];
-        if (n->kind == SFMT_SWAPDB) {
-            if (db == n->a)
-                db = n->b;
-            else if (db == n->b)
-                db = n->a;
-        } else if (n->a == SFMT_DB_ALL || n->a == db) {
-            return -1;
-        }
-    }
-    return db;
-}
 
 static void summarise(struct seg *s, const struct sfmt_ent *e, const struct tier_rec *r)
 {
@@ -263,21 +224,7 @@ static int scan_entry(void *ud, struct seg *s, uint64_t off, const struct sfmt_e
     if (e->seq > c->max_seq)
         c->max_seq = e->seq;
     if (c->pass == 0) {
-        if (e->kind == SFMT_SWAPDB || e->kind == SFMT_FLUSHDB) {
-            struct dbnote n = {.seq = e->seq, .kind = e->kind, .a = e->db};
-            if (e->kind == SFMT_SWAPDB && sfmt_swap_decode(e, &n.a, &n.b) != ST_OK)
-                return 0;
-            if (c->nnotes == c->notes_cap) {
-                size_t nc = c->notes_cap ? c->notes_cap * 2 : 16;
-                struct dbnote *v = realloc(c->notes, nc * sizeof(*v));
-                if (!v)
-                    return ST_ENOMEM;
-                c->notes = v;
-                c->notes_cap = nc;
-            }
-            c->notes[c->nnotes++] = n;
-        }
-        return 0;
+        return sfmt_dbnotes_add(&c->notes, e);
     }
     if (s->cls == SFMT_CLASS_NOTES) {
         if (e->kind == SFMT_PUT)
@@ -285,7 +232,7 @@ static int scan_entry(void *ud, struct seg *s, uint64_t off, const struct sfmt_e
         summarise(s, e, NULL);
         if (e->kind != SFMT_DEL || e->db >= t->databases)
             return 0;
-        int db = final_db(c, e->seq, e->db);
+        int db = sfmt_dbnotes_final_db(&c->notes, e->seq, e->db);
         if (db < 0)
             return 0;
         uint64_t h = sidx_hash(t->idx, e->payload, e->plen);
@@ -305,7 +252,7 @@ static int scan_entry(void *ud, struct seg *s, uint64_t off, const struct sfmt_e
         c->foreign_db++;
         return 0;
     }
-    int db = final_db(c, e->seq, e->db);
+    int db = sfmt_dbnotes_final_db(&c->notes, e->seq, e->db);
     if (db < 0)
         return 0;
     uint64_t h = sidx_hash(t->idx, r.key, r.klen);
@@ -501,8 +448,8 @@ int ssd_attach(struct ssd *t, int attach)
     rc = scan_all(t, &c, 1, &damaged);
     if (rc != ST_OK)
         goto out;
-    if (c.nnotes) {
-        qsort(c.notes, c.nnotes, sizeof(*c.notes), cmp_note);
+    if (c.notes.n) {
+        sfmt_dbnotes_sort(&c.notes);
         __atomic_store_n(&t->remapped, 1, __ATOMIC_RELAXED);
     }
     c.pass = 1;
@@ -532,7 +479,7 @@ int ssd_attach(struct ssd *t, int attach)
                 (unsigned long long)damaged, (unsigned long long)t->st.attach_removed, t->ndicts);
 out:
     free(c.tt.v);
-    free(c.notes);
+    sfmt_dbnotes_free(&c.notes);
     free_names(&nm);
     return rc;
 }

@@ -104,6 +104,7 @@
 #include "tiers/ssd_fmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/crc32c.h"
@@ -415,4 +416,68 @@ int sfmt_is_tmp_name(const char *name)
     size_t n = strlen(name);
     return n > 4 && strcmp(name + n - 4, ".tmp") == 0 &&
            (strncmp(name, "seg-", 4) == 0 || strncmp(name, "dict-", 5) == 0);
+}
+
+/* ---- database notes ------------------------------------------------------- */
+
+int sfmt_dbnotes_add(struct sfmt_dbnotes *l, const struct sfmt_ent *e)
+{
+    if (e->kind != SFMT_SWAPDB && e->kind != SFMT_FLUSHDB)
+        return ST_OK;
+    struct sfmt_dbnote n = {.seq = e->seq, .kind = e->kind, .a = e->db};
+    if (e->kind == SFMT_SWAPDB && sfmt_swap_decode(e, &n.a, &n.b) != ST_OK)
+        return ST_OK;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        struct sfmt_dbnote *v = realloc(l->v, nc * sizeof(*v));
+        if (!v)
+            return ST_ENOMEM;
+        l->v = v;
+        l->cap = nc;
+    }
+    l->v[l->n++] = n;
+    return ST_OK;
+}
+
+static int cmp_dbnote(const void *a, const void *b)
+{
+    const struct sfmt_dbnote *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void sfmt_dbnotes_sort(struct sfmt_dbnotes *l)
+{
+    if (l->n)
+        qsort(l->v, l->n, sizeof(*l->v), cmp_dbnote);
+}
+
+int sfmt_dbnotes_final_db(const struct sfmt_dbnotes *l, uint64_t seq, int db)
+{
+    size_t lo = 0, hi = l->n;
+
+    while (lo < hi) { /* the first note with a higher seq */
+        size_t mid = (lo + hi) / 2;
+        if (l->v[mid].seq <= seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < l->n; i++) {
+        const struct sfmt_dbnote *n = &l->v[i];
+        if (n->kind == SFMT_SWAPDB) {
+            if (db == n->a)
+                db = n->b;
+            else if (db == n->b)
+                db = n->a;
+        } else if (n->a == SFMT_DB_ALL || n->a == db) {
+            return -1;
+        }
+    }
+    return db;
+}
+
+void sfmt_dbnotes_free(struct sfmt_dbnotes *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof(*l));
 }

@@ -117,6 +117,28 @@ void sfmt_dict_hdr_encode(unsigned char *hdr, uint32_t id, const void *dict, uin
  * *id, *dict (into buf) and *len, or ST_ECORRUPT. */
 int sfmt_dict_decode(const void *buf, size_t n, uint32_t *id, const void **dict, uint32_t *len);
 
+/* The database notes of a directory (SWAPDB, FLUSHDB), as attach applies
+ * them: collected from the notes segments, sorted by seq, then asked where
+ * an entry (seq, db) ends up. Shared by the tier's attach and strata-inspect
+ * so that both read a directory by the same rule. */
+struct sfmt_dbnote {
+    uint64_t seq;
+    uint8_t kind;
+    uint16_t a, b; /* SWAPDB: a, b; FLUSHDB: a = db or SFMT_DB_ALL */
+};
+struct sfmt_dbnotes {
+    struct sfmt_dbnote *v;
+    size_t n, cap;
+};
+/* Keeps e when it is a SWAPDB or FLUSHDB note (a SWAPDB whose payload does
+ * not decode is skipped). ST_OK or ST_ENOMEM. */
+int sfmt_dbnotes_add(struct sfmt_dbnotes *l, const struct sfmt_ent *e);
+void sfmt_dbnotes_sort(struct sfmt_dbnotes *l);
+/* The database an entry (seq, db) is in after every later note, or -1 if a
+ * later FLUSHDB removed it. After sfmt_dbnotes_sort. */
+int sfmt_dbnotes_final_db(const struct sfmt_dbnotes *l, uint64_t seq, int db);
+void sfmt_dbnotes_free(struct sfmt_dbnotes *l);
+
 /* File names (no directory). Writers return the name's length (buf must
  * hold SFMT_NAME_MAX bytes); parsers return 1 with the number, else 0. */
 #define SFMT_NAME_MAX 40

@@ -289,11 +289,6 @@ void ssdd_close(struct ssdd **dp)
 
 /* ---- the walk ------------------------------------------------------------------------ */
 
-struct dbnote {
-    uint64_t seq;
-    uint8_t kind;
-    uint16_t a, b;
-};
 
 struct walk {
     struct ssdd *d;
@@ -301,42 +296,10 @@ struct walk {
     int64_t now;
     unsigned flags;
     int pass; /* 0 notes, 1 winners, 2 emit */
-    struct dbnote *notes;
-    size_t nnotes, ncap;
+    struct sfmt_dbnotes notes;
     struct wtab t;
     uint64_t puts, notes_n, expired;
 };
-
-static int cmp_note(const void *a, const void *b)
-{
-    const struct dbnote *x = a, *y = b;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int final_db(const struct walk *w, uint64_t seq, int db)
-{
-    size_t lo = 0, hi = w->nnotes;
-
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (w->notes[mid].seq <= seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < w->nnotes; i++) {
-        const struct dbnote *n = &w->notes[i];
-        if (n->kind == SFMT_SWAPDB) {
-            if (db == n->a)
-                db = n->b;
-            else if (db == n->b)
-                db = n->a;
-        } else if (n->a == SFMT_DB_ALL || n->a == db) {
-            return -1;
-        }
-    }
-    return db;
-}
 
 static int damage(struct walk *w, const struct sseg *s, uint64_t off, const char *what)
 {
@@ -350,28 +313,13 @@ static int on_entry(struct walk *w, size_t si, uint64_t off, const struct sfmt_e
     struct sseg *s = &w->d->segs[si];
     int notes_seg = s->cls == SFMT_CLASS_NOTES;
 
-    if (w->pass == 0) {
-        if (!notes_seg || (e->kind != SFMT_SWAPDB && e->kind != SFMT_FLUSHDB))
-            return 0;
-        struct dbnote n = {.seq = e->seq, .kind = e->kind, .a = e->db};
-        if (e->kind == SFMT_SWAPDB && sfmt_swap_decode(e, &n.a, &n.b) != ST_OK)
-            return 0;
-        if (w->nnotes == w->ncap) {
-            size_t nc = w->ncap ? w->ncap * 2 : 16;
-            struct dbnote *v = realloc(w->notes, nc * sizeof(*v));
-            if (!v)
-                return ST_ENOMEM;
-            w->notes = v;
-            w->ncap = nc;
-        }
-        w->notes[w->nnotes++] = n;
-        return 0;
-    }
+    if (w->pass == 0)
+        return notes_seg ? sfmt_dbnotes_add(&w->notes, e) : 0;
     if (notes_seg) {
         if (w->pass != 1 || e->kind != SFMT_DEL)
             return 0;
         w->notes_n++;
-        int db = final_db(w, e->seq, e->db);
+        int db = sfmt_dbnotes_final_db(&w->notes, e->seq, e->db);
         if (db < 0)
             return 0;
         XXH128_hash_t h = XXH3_128bits(e->payload, e->plen);
@@ -383,7 +331,7 @@ static int on_entry(struct walk *w, size_t si, uint64_t off, const struct sfmt_e
     struct tier_rec r;
     if (sfmt_put_check(e, &r) != ST_OK)
         return damage(w, s, off, "PUT entry whose record fails its checks");
-    int db = final_db(w, e->seq, e->db);
+    int db = sfmt_dbnotes_final_db(&w->notes, e->seq, e->db);
     XXH128_hash_t h = XXH3_128bits(r.key, r.klen);
     if (w->pass == 1) {
         w->puts++;
@@ -560,8 +508,8 @@ int ssdd_each(struct ssdd *d, struct codec *c, int64_t now_ms, unsigned flags, c
                 rc = scan_seg(&w, i);
             }
         }
-        if (w.pass == 0 && w.nnotes)
-            qsort(w.notes, w.nnotes, sizeof(*w.notes), cmp_note);
+        if (w.pass == 0)
+            sfmt_dbnotes_sort(&w.notes);
     }
 out:
     d->info->ssd_puts = w.puts;
@@ -574,6 +522,6 @@ out:
         d->info->ssd_superseded = w.puts >= cur ? w.puts - cur : 0;
     }
     free(w.t.v);
-    free(w.notes);
+    sfmt_dbnotes_free(&w.notes);
     return rc;
 }
