@@ -211,8 +211,11 @@ static void blk_resume(struct client *c, void *ud, enum resume_why why)
 
     if (why == RESUME_WAKE) {
         /* a delivery message woke us: SERVED, or CANCELLED by CLIENT UNBLOCK */
-        if (w->st == BLK_SERVED)
+        if (w->st == BLK_SERVED) {
+            if (w->log_need > c->w->log_need) /* this worker's flush waits for the pop's record */
+                c->w->log_need = w->log_need;
             w->reply(c, w, BLK_REPLY_SERVED);
+        }
         else if (w->unblock == 2)
             reply_error(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
         else

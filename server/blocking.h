@@ -79,6 +79,8 @@ struct blk_waiter {
     int inflight;           /* registry lock: a message to w is on its way */
     int unblock;            /* 0, or 1 (as timeout) / 2 (error) for CLIENT UNBLOCK */
     const struct blk_key *served_key; /* the key that served it (points into keys) */
+    uint64_t log_need;      /* the serving pop's append-log record (wlog_append's place): the
+                             * reply waits until it is durable under appendfsync always */
     blk_serve_fn *serve;
     blk_reply_fn *reply;
     blk_undo_fn *undo;

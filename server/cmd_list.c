@@ -1044,8 +1044,8 @@ static int bpop_serve(struct blk_waiter *w, struct keyspace *ks, int db, const s
         char cnt[UTIL_LLSTR_SIZE];
         const char *a[1] = { cnt };
         size_t al[1] = { (size_t)util_ll2str(cnt, (long long)n) };
-        wlog_append_key(st->srv->wlog, db, st->where == LIST_HEAD ? "LPOP" : "RPOP", k->p, k->len,
-                        st->count < 0 ? 0 : 1, a, al);
+        w->log_need = wlog_append_key(st->srv->wlog, db, st->where == LIST_HEAD ? "LPOP" : "RPOP", k->p, k->len,
+                                      st->count < 0 ? 0 : 1, a, al);
     }
     return 1;
 }
@@ -1253,7 +1253,8 @@ static int bmove_serve(struct blk_waiter *w, struct keyspace *ks, int db, const 
     st->src_quick = l->quick;
     list_pop(l, st->from, 1);
     list_removed(ks, db, k, l, 1, now, list_fill(st->srv));
-    wlog_append_key(st->srv->wlog, db, st->from == LIST_HEAD ? "LPOP" : "RPOP", k->p, k->len, 0, NULL, NULL);
+    w->log_need = wlog_append_key(st->srv->wlog, db, st->from == LIST_HEAD ? "LPOP" : "RPOP", k->p, k->len, 0,
+                                  NULL, NULL);
     return 1;
 }
 
@@ -1289,8 +1290,10 @@ static void bmove_finish(struct bmove_state *st, struct blk_waiter *w, struct cl
     list_dirty(ks, &kd, 1);
     {
         const char *a[1] = { st->val.p };
-        wlog_append_key(srv->wlog, w->db, st->to == LIST_HEAD ? "LPUSH" : "RPUSH", st->dst, st->dlen, 1, a,
-                        &st->val.len);
+        uint64_t at = wlog_append_key(srv->wlog, w->db, st->to == LIST_HEAD ? "LPUSH" : "RPUSH", st->dst,
+                                      st->dlen, 1, a, &st->val.len);
+        if (c && at > c->w->log_need) /* the reply below waits for the push's record too */
+            c->w->log_need = at;
     }
     blk_signal(srv->blk, ks, w->db, &kd);
     ks_unlock(ks, kd.shard);

@@ -291,7 +291,7 @@ static int zblk_serve(struct blk_waiter *w, struct keyspace *ks, int db, const s
         char cnt[UTIL_LLSTR_SIZE];
         const char *a[1] = { cnt };
         size_t al[1] = { (size_t)util_ll2str(cnt, (long long)st->n) };
-        wlog_append_key(w->w->srv->wlog, db, st->max ? "ZPOPMAX" : "ZPOPMIN", k->p, k->len, 1, a, al);
+        w->log_need = wlog_append_key(w->w->srv->wlog, db, st->max ? "ZPOPMAX" : "ZPOPMIN", k->p, k->len, 1, a, al);
     }
     return 1;
 }

@@ -560,14 +560,17 @@ static void stage_locked(struct wlog *l, int64_t time_ms, int db, int argc, cons
         pthread_cond_signal(&l->work);
 }
 
-static void stage(struct wlog *l, struct worker *w, int64_t time_ms, int db, int argc, const char *const *argv,
-                  const size_t *lens)
+/* Returns the record's place in the staging order (what log_need compares). */
+static uint64_t stage(struct wlog *l, struct worker *w, int64_t time_ms, int db, int argc, const char *const *argv,
+                      const size_t *lens)
 {
     pthread_mutex_lock(&l->mu);
     stage_locked(l, time_ms, db, argc, argv, lens);
+    uint64_t at = l->staged;
     if (w)
-        w->log_need = l->staged;
+        w->log_need = at;
     pthread_mutex_unlock(&l->mu);
+    return at;
 }
 
 /* The keyspace's log hook (ks->log_emit): the running command's record. */
@@ -666,22 +669,24 @@ void wlog_rewrite(struct client *c, int argc, const char *const *argv, const siz
     c->logrw = rw;
 }
 
-void wlog_append(struct wlog *l, int64_t time_ms, int db, int argc, const char *const *argv, const size_t *lens)
+uint64_t wlog_append(struct wlog *l, int64_t time_ms, int db, int argc, const char *const *argv,
+                     const size_t *lens)
 {
     if (!l)
-        return;
+        return 0;
     /* the running command's own record comes first (it made this one) */
     if (ks_log.armed && ks_log.changed)
         ks_log_fire(l->srv->ks);
     struct client *c = ks_log.cmd;
-    stage(l, c ? c->w : NULL, time_ms, db, argc, argv, lens);
+    return stage(l, c ? c->w : NULL, time_ms, db, argc, argv, lens);
 }
 
-void wlog_append_key(struct wlog *l, int db, const char *name, const char *key, size_t klen, int n,
-                     const char *const *args, const size_t *lens)
+uint64_t wlog_append_key(struct wlog *l, int db, const char *name, const char *key, size_t klen, int n,
+                         const char *const *args, const size_t *lens)
 {
+    uint64_t at = 0;
     if (!l)
-        return;
+        return 0;
     const char *argv_stack[16];
     size_t lens_stack[16];
     int argc = n + 2;
@@ -696,7 +701,7 @@ void wlog_append_key(struct wlog *l, int db, const char *name, const char *key, 
             argv[i + 2] = args[i];
             al[i + 2] = lens[i];
         }
-        wlog_append(l, util_time_ms(), db, argc, argv, al);
+        at = wlog_append(l, util_time_ms(), db, argc, argv, al);
     } else {
         pthread_mutex_lock(&l->mu);
         set_err(l, ST_ENOMEM, "staging a record");
@@ -706,6 +711,7 @@ void wlog_append_key(struct wlog *l, int db, const char *name, const char *key, 
         free(argv);
     if (al != lens_stack)
         free(al);
+    return at;
 }
 
 void wlog_wait_durable(struct wlog *l, struct worker *w)

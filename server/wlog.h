@@ -68,13 +68,17 @@ void wlog_rewrite(struct client *c, int argc, const char *const *argv, const siz
 
 /* Appends a record now (an eviction's DEL, the pop a push served for a
  * blocked client): the caller holds the shard locks of the keys, and a record
- * armed for the running command goes first. time_ms is the execution time. */
-void wlog_append(struct wlog *l, int64_t time_ms, int db, int argc, const char *const *argv, const size_t *lens);
+ * armed for the running command goes first. time_ms is the execution time.
+ * Returns the record's place, for a worker's log_need (a reply that must
+ * wait for it under appendfsync always: a served blocked client's), 0 when
+ * there is no log. */
+uint64_t wlog_append(struct wlog *l, int64_t time_ms, int db, int argc, const char *const *argv,
+                     const size_t *lens);
 
 /* The same for a record of a command name, a key and n more arguments (the
  * records that serve blocked clients and evictions write). l may be NULL. */
-void wlog_append_key(struct wlog *l, int db, const char *name, const char *key, size_t klen, int n,
-                     const char *const *args, const size_t *lens);
+uint64_t wlog_append_key(struct wlog *l, int db, const char *name, const char *key, size_t klen, int n,
+                         const char *const *args, const size_t *lens);
 
 /* appendfsync always: returns when every record this worker appended is
  * durable (before its replies are written). */

@@ -270,6 +270,55 @@ class PersistTest(unittest.TestCase):
             self.assertEqual(s.r.get(k), v)
         self.assertEqual(s.info("aof_enabled"), 1)
 
+    def test_aof_always_blocked_pops_kill9(self):
+        """appendfsync always with consumers blocked in BLPOP served by a
+        producer's RPUSHes, kill -9 at random moments, 10 rounds: after each
+        restart no element a consumer received is in the list again, and every
+        element whose RPUSH was acknowledged was received or is in the list."""
+        s = self.server("--appendonly", "yes", "--appendfsync", "always")
+        rnd = random.Random(17)
+        received, acked = set(), set()
+        seq = 0
+        for rnd_i in range(10):
+            s.start()
+            left = set(s.r.lrange("q", 0, -1))
+            self.assertEqual(left & received, set(), "round %d: elements delivered twice" % rnd_i)
+            self.assertEqual(acked - received - left, set(), "round %d: acknowledged elements lost" % rnd_i)
+            stop = threading.Event()
+
+            def consumer():
+                c = redis.Redis(port=s.port, socket_timeout=5)
+                try:
+                    while not stop.is_set():
+                        got = c.blpop("q", timeout=0.2)
+                        if got:
+                            received.add(got[1])
+                except (redis.ConnectionError, redis.TimeoutError):
+                    pass
+
+            threads = [threading.Thread(target=consumer) for _ in range(3)]
+            for t in threads:
+                t.start()
+            p = redis.Redis(port=s.port, socket_timeout=5)
+            deadline = time.time() + rnd.uniform(0.05, 0.3)
+            try:
+                while time.time() < deadline:
+                    seq += 1
+                    item = ("e%d" % seq).encode()
+                    p.rpush("q", item)
+                    acked.add(item)
+            except redis.ConnectionError:
+                pass
+            s.kill9()
+            stop.set()
+            for t in threads:
+                t.join()
+        s.start()
+        left = set(s.r.lrange("q", 0, -1))
+        self.assertEqual(left & received, set())
+        self.assertEqual(acked - received - left, set())
+        self.assertGreater(len(received), 100)
+
     def test_aof_torn_tail_and_damage(self):
         s = self.server("--appendonly", "yes", "--appendfsync", "always")
         s.start()
