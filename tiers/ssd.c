@@ -63,14 +63,19 @@
  *     insert it concerns. Notes reach the device with the next buffer write
  *     (at most flush_ms later).
  *  5. No older version of a key comes back at attach. Entries leave the
- *     device only as (a) dead PUTs (always safe: a newer entry of the key
- *     exists), (b) whole segments -- all expired, or evicted oldest first
- *     by segment seq -- and (c) expired current records dropped by
- *     compaction, which writes a DEL note. For (b): an insert replacing an
- *     entry writes a DEL note first when the new record has an expiry or
- *     the old entry's segment is younger (higher segment seq) than the
- *     segment the new record goes to; and compaction outputs are younger
- *     than every segment that existed when their round began.
+ *     device only as (a) dead PUTs -- safe only once the newer entry that
+ *     killed each is durable (invariant 11): until then the dead record may
+ *     be the key's only durable version above an older one elsewhere --,
+ *     (b) whole segments -- all expired, or evicted oldest first by segment
+ *     seq -- and (c) expired current records dropped by compaction, which
+ *     writes a DEL note and syncs it before its source goes. Every way out
+ *     is a segment's drop (compaction drops dead and expired records by
+ *     dropping its source whole), so invariant 11 covers them all. For
+ *     (b): an insert replacing an entry writes a DEL note first when the
+ *     new record has an expiry or the old entry's segment is younger
+ *     (higher segment seq) than the segment the new record goes to; and
+ *     compaction outputs are younger than every segment that existed when
+ *     their round began.
  *  6. A DEL or FLUSHDB note with seq s is needed while some PUT segment
  *     holding dead records has a first seq below s; a SWAPDB note while any
  *     entry with a lower seq exists anywhere. Unneeded notes are dropped
@@ -83,17 +88,33 @@
  *     reserve) so compaction can always open an output; notes may use the
  *     reserve. When a PUT does not fit, the insert drops a segment with
  *     nothing live or all expired, else evicts the oldest sealed PUT
- *     segment, else answers ST_EFULL; maintenance keeps min(2 segments, a
- *     quarter of the tier) free ahead of the inserts.
- * 11. A dropped segment's file is unlinked only once every note appended
- *     before the drop is on the device (written and synced: notes buffers
- *     are synced even with fsync = 0, and never rewritten, ssd_io.c 7a): a dead
- *     record in it may have been killed by such a note, and with the record
- *     gone and the note lost in a crash, an older version of the key would
- *     win at attach. Until then the file waits (unlink_pending); the write of
- *     the notes buffer, ssd_sync and every maintenance round let it go. The
- *     insert path evicts nothing more while a file waits (its bytes are on
- *     their way back). In the failed state no file is unlinked.
+ *     segment, else answers ST_EFULL; when the dropped file has to wait
+ *     (invariant 11), the insert lets go of its locks, makes the entries
+ *     durable itself (ssd_unlink_settle) and tries once more. Maintenance
+ *     keeps min(2 segments, a quarter of the tier) free ahead of the
+ *     inserts.
+ * 11. A dropped segment's file is unlinked only once every entry, PUT or
+ *     note, appended before the drop (seq <= drop_seq) is durable: synced,
+ *     in a block no later write rewrites. A dead record in the file may
+ *     have been killed by any such entry -- a DEL note, or a newer PUT in
+ *     another segment -- and with the record gone and the killer lost in a
+ *     crash, an older version of the key (in a segment that stays) would
+ *     win at attach: v1 in A, v2 in B synced, v3 in C only written; B, all
+ *     dead, dropped; the power goes; v1 is back. What is not durable yet is
+ *     what ssd_pending_min (ssd_io.c) finds in the buffers, the write
+ *     queues and the buffers written since the last sync, with a copied
+ *     tail block counting for the entries in it (its rewrite could tear
+ *     them). Until then the file waits (unlink_pending, counted in
+ *     nwaiting); each synced buffer write (notes buffers always, ssd_io.c
+ *     7a; PUT buffers with fsync or at a seal), ssd_sync, and
+ *     ssd_unlink_settle let it go. The last is an ssd_flush_all with sync,
+ *     run by every maintenance round and by an insert that found no room
+ *     while a file waits, on their own threads holding no tier lock: with
+ *     fsync = 0 nothing else would sync the PUT buffers before the next
+ *     ssd_sync, and the file's bytes would stay taken. One flush per drop
+ *     (a whole segment's worth of appends) costs little. The insert path
+ *     evicts nothing more while a file waits (its bytes are on their way
+ *     back). In the failed state no file is unlinked.
  *
  * Threads and locks. Any operation from any thread. I/O threads (io_threads)
  * write buffers and run queued reads; one maintenance thread (unless
@@ -114,8 +135,10 @@
  * Durability. When insert returns the record is in a write buffer (served
  * from there); it is on the device after the next write of that buffer:
  * when full, or at most flush_ms later (synced unless fsync = 0), or at
- * ssd_sync / destroy. A crash loses at most the unwritten buffers; attach
- * then serves every whole entry and skips torn ones. One exception: a key
+ * ssd_sync / destroy; with fsync = 0 it is durable once synced (ssd_sync,
+ * a seal, or a drop's ssd_unlink_settle). A crash loses at most the
+ * buffers not durable yet; attach then serves every whole entry and skips
+ * torn ones. One exception: a key
  * overwritten since the last ssd_sync may come back absent, when its
  * overwrite wrote a DEL note first (invariant 5) and the note reached the
  * device while the new record did not (they are in different segments);
@@ -682,7 +705,7 @@ static int ssd_insert(struct tier *tt, int db, const void *rec, size_t len, uint
     uint64_t h, old = 0, off = 0, seq = 0, ent;
     size_t used = 0;
     unsigned cls;
-    int rc;
+    int rc, settled = 0;
 
     ssd_count(&t->st.inserts, 1);
     if (!db_ok(t, db) || !rec || !loc || tier_rec_decode(rec, len, &r, &used) != ST_OK || used != len) {
@@ -699,6 +722,7 @@ static int ssd_insert(struct tier *tt, int db, const void *rec, size_t len, uint
     }
     cls = ssd_class_of(t, r.expire_ms);
     h = sidx_hash(t->idx, r.key, r.klen);
+again:
     ssd_append_wait(t, cls); /* backpressure before any lock (see the lock notes) */
     st = lock_and_find(t, db, h, r.key, r.klen, &old);
     if (!st) {
@@ -723,6 +747,15 @@ static int ssd_insert(struct tier *tt, int db, const void *rec, size_t len, uint
         }
     }
     rc = ssd_append(t, cls, SFMT_PUT, (uint16_t)db, rec, len, &r, &s, &off, &seq);
+    if (rc == ST_EFULL && !settled && ssd_unlink_waits(t)) {
+        /* the room is a dropped file waiting for entries to be durable
+         * (invariant 11): make them so with no lock held, then once more
+         * (a DEL note written above stays: it is older than the record) */
+        sidx_unlock(st);
+        settled = 1;
+        ssd_unlink_settle(t);
+        goto again;
+    }
     if (rc != ST_OK) {
         sidx_unlock(st);
         goto fail;

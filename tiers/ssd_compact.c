@@ -27,7 +27,11 @@
  *      (its seq is older than whatever replaced it, invariant 3);
  *   4. at the end the output is synced, and the notes buffer too when
  *      step 2 wrote notes; only then src is dropped: its file goes after
- *      the last read of it (invariant 9), its slot after the index walk.
+ *      the last read of it (invariant 9) and once every entry appended
+ *      before the drop is durable (invariant 11: the dead records src
+ *      leaves behind may be the only durable versions above older ones
+ *      elsewhere), its slot after the index walk. The round's end makes
+ *      those entries durable itself (ssd_unlink_settle).
  *
  * A notes segment is compacted the same way, carrying forward the notes
  * still needed (invariant 6) into a notes output; none of its entries is
@@ -171,16 +175,14 @@ int ssd_make_room(struct ssd *t)
     uint64_t before = __atomic_load_n(&t->used, __ATOMIC_RELAXED);
     int done = 0;
 
-    pthread_mutex_lock(&t->seg_mu);
-    for (unsigned i = 0; i < SIDX_SLOTS; i++) {
-        if (t->segs[i] && t->segs[i]->unlink_pending) {
-            /* bytes are on their way back once the notes are written
-             * (invariant 11): evicting more now would lose keys for nothing */
-            pthread_mutex_unlock(&t->seg_mu);
-            ssd_maint_wake(t);
-            return 0;
-        }
+    if (ssd_unlink_waits(t)) {
+        /* bytes are on their way back once the entries before the drop are
+         * durable (invariant 11; the insert makes them so, holding no lock):
+         * evicting more now would lose keys for nothing */
+        ssd_maint_wake(t);
+        return 0;
     }
+    pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS && !done; i++) {
         struct seg *s = t->segs[i];
         if (s && sealed_put(s) && (__atomic_load_n(&s->live, __ATOMIC_RELAXED) == 0 || all_expired(s, now))) {
@@ -831,16 +833,6 @@ static uint64_t room_target(const struct ssd *t)
     return want > usable / 4 ? usable / 4 : want;
 }
 
-static int unlink_waits(struct ssd *t)
-{
-    int any = 0;
-    pthread_mutex_lock(&t->seg_mu);
-    for (unsigned i = 0; i < SIDX_SLOTS && !any; i++)
-        any = t->segs[i] && t->segs[i]->unlink_pending;
-    pthread_mutex_unlock(&t->seg_mu);
-    return any;
-}
-
 static int round_locked(struct ssd *t)
 {
     struct seg *todo[MAX_COMPACT_PER_ROUND];
@@ -892,14 +884,13 @@ static int round_locked(struct ssd *t)
         pthread_mutex_lock(&t->seg_mu);
         int ev = evict_oldest_locked(t);
         pthread_mutex_unlock(&t->seg_mu);
-        if (ev && __atomic_load_n(&t->used, __ATOMIC_RELAXED) >= used && unlink_waits(t))
-            ssd_notes_flush(t); /* its file waits for notes */
+        if (ev && __atomic_load_n(&t->used, __ATOMIC_RELAXED) >= used)
+            ssd_unlink_settle(t); /* its file waits for entries (invariant 11) */
         if (!ev || __atomic_load_n(&t->used, __ATOMIC_RELAXED) >= used)
             break;
     }
     drop_pass(t);
-    if (unlink_waits(t))
-        ssd_notes_flush(t); /* files waiting for notes (invariant 11) go now */
+    ssd_unlink_settle(t); /* files waiting for entries (invariant 11) go now */
     ssd_reclaim(t);
     return rc;
 }

@@ -32,7 +32,8 @@ struct sbuf {
     size_t len;          /* bytes in use from base */
     size_t wlen;         /* bytes written: len rounded up to 4096 (set at submit) */
     int final;           /* the segment's last buffer: sync, then sealed */
-    uint64_t min_seq;    /* lowest seq appended into it (not its copied tail), or UINT64_MAX */
+    uint64_t min_seq;    /* lowest seq appended into it, or of an entry in the tail block
+                          * it copied (its write rewrites that block), or UINT64_MAX */
     struct sbuf *next;   /* the write queue */
 };
 
@@ -60,7 +61,7 @@ struct seg {
     int state;           /* changed under t->seg_mu; read with atomic loads */
     uint64_t refs;       /* atomic: 1 for the table while not dropping, + readers (invariant 9) */
     int released;        /* t->seg_mu: file closed and unlinked */
-    int unlink_pending;  /* t->seg_mu: no reference left, the unlink waits for notes (invariant 11) */
+    int unlink_pending;  /* t->seg_mu: no reference left, the unlink waits for entries (invariant 11) */
     uint64_t drop_seq;   /* t->seg_mu: t->seq when it was dropped */
     int walked;          /* t->seg_mu: the index holds no entry of the slot */
     int unlink_synced;   /* t->seg_mu: a directory sync followed the unlink */
@@ -82,6 +83,11 @@ struct seg {
     uint64_t synced_writes; /* lock: writes at the last sync: a rewrite of the tail
                           * block leaves dev_end as it was, so dev_end alone
                           * cannot tell that bytes were written since */
+    uint64_t tail_seq;   /* lock: seq of the first entry with bytes in the partial block
+                          * at fill, UINT64_MAX when fill is block-aligned */
+    uint64_t unsynced_min; /* lock: lowest min_seq of a buffer written but not synced since */
+    uint64_t syncing_min;  /* lock: unsynced_min taken by ssd_flush_all syncs in flight */
+    unsigned syncing;      /* lock: those syncs */
 
     /* summaries (lock while appended to; fixed once sealed, but live) */
     uint64_t total;      /* PUT entries */
@@ -173,6 +179,7 @@ struct ssd {
     uint64_t used;     /* atomic: sum of segments' acct */
     int remapped;      /* atomic: framing dbs may differ from current dbs (a SWAPDB seen) */
     int failed;        /* atomic: sticky failed state */
+    unsigned nwaiting; /* seg_mu to change, atomic loads: files waiting (unlink_pending) */
     int iterating;     /* atomic: index iterations running (compaction waits) */
 
     /* I/O threads */
@@ -264,15 +271,18 @@ struct seg *ssd_seg_lookup(struct ssd *t, unsigned slot, uint64_t seqlo, unsigne
 /* A new segment struct in a free slot (t->seg_mu held by the caller),
  * state st, file not created yet; NULL when no slot is free or ENOMEM. */
 struct seg *ssd_seg_create_locked(struct ssd *t, unsigned cls, int st, uint64_t limit);
-/* Unlinks the files of dropped segments whose wait for notes is over
+/* Unlinks the files of dropped segments whose wait for entries is over
  * (invariant 11). Any thread holding no tier lock. */
 void ssd_unlink_pending(struct ssd *t);
-/* Lowest seq of a note appended but not yet on the device (UINT64_MAX:
- * none). seg_mu held by the caller when have_seg_mu. */
-uint64_t ssd_notes_pending_min(struct ssd *t, int have_seg_mu);
-/* Writes the notes class's buffer and waits until every notes segment's
- * queue is empty (maintenance, flush_all; no lock held). */
-void ssd_notes_flush(struct ssd *t);
+/* Lowest seq of an entry appended but not yet durable (UINT64_MAX: none),
+ * invariant 11. seg_mu held by the caller when have_seg_mu. */
+uint64_t ssd_pending_min(struct ssd *t, int have_seg_mu);
+/* 1 while a dropped segment's file waits for entries (invariant 11). */
+int ssd_unlink_waits(struct ssd *t);
+/* When a file waits, makes every entry appended so far durable
+ * (ssd_flush_all with sync), so that it goes. Any thread holding no tier
+ * lock: maintenance, and an insert that found no room (invariant 10). */
+int ssd_unlink_settle(struct ssd *t);
 /* Frees a segment struct (its slot must be cleared already). */
 void ssd_seg_destroy(struct seg *s);
 /* Marks s dropping (t->seg_mu held), dropping the table's reference. The

@@ -29,18 +29,20 @@
  *  7. Writes of one segment run one at a time, in submission order (one
  *     write job per segment, draining its queue): the rewrite of a tail
  *     block can never be overtaken by the older copy of that block.
- * 7a. A block ssd_flush_all synced (ssd_sync, destroy, compaction's notes)
- *     is never rewritten: the buffers it submits are followed by acts that
- *     start at the next block boundary. A write cut by a power loss may
- *     leave garbage in the sectors it did not finish -- also in the bytes
- *     it only meant to repeat -- so rewriting a synced tail block could
- *     destroy entries ssd_sync had made durable (SQLite's crash model,
- *     test6.c; its WAL pads to a sector for the same reason; found by
- *     tests/crash/crash_ssd.c). Between two ssd_sync calls tail blocks are
- *     rewritten as before (nothing there was promised yet), which costs at
- *     most one block of padding per segment and ssd_sync -- except in notes
- *     segments, whose every buffer is synced (invariant 11 relies on them)
- *     and so followed by a fresh block.
+ * 7a. A block ssd_flush_all synced (ssd_sync, destroy, compaction's
+ *     notes, ssd_unlink_settle) is never rewritten: the buffers it submits
+ *     are followed by acts that start at the next block boundary. A write
+ *     cut by a power loss may leave garbage in the sectors it did not
+ *     finish -- also in the bytes it only meant to repeat -- so rewriting a
+ *     synced tail block could destroy entries ssd_sync had made durable
+ *     (SQLite's crash model, test6.c; its WAL pads to a sector for the same
+ *     reason; found by tests/crash/crash_ssd.c). Between two ssd_sync calls
+ *     tail blocks are rewritten as before (nothing there was promised yet;
+ *     invariant 11 counts the entries of a copied block as not durable
+ *     until the copy's write is synced), which costs at most one block of
+ *     padding per segment and ssd_sync -- except in notes segments, whose
+ *     every buffer is synced (invariant 11 relies on them) and so followed
+ *     by a fresh block.
  *  8. A buffer leaves the write queue only after its pwrite (and sync, if
  *     any) returned, under the segment's lock: a reader that does not find
  *     an entry in a buffer finds it on the device. After a write error the
@@ -51,13 +53,16 @@
  *     dropping segment; the last put closes and unlinks the file. The
  *     struct itself stays until maintenance has walked the index (no entry
  *     names the slot) and synced the directory after the unlink. The unlink
- *     itself may wait for notes (invariant 11, tiers/ssd.c).
+ *     itself may wait for entries to be durable (invariant 11, tiers/ssd.c;
+ *     ssd_pending_min below says which).
  *
  * Threads: appends on the inserting thread (under the key's stripe lock and
  * the class lock); writes and queued reads on the I/O threads; timed
- * flushes on maintenance. Durability: a buffer's entries are durable once
- * its write (and, with fsync, its sync) returned; ssd_flush_all(sync)
- * makes everything appended so far durable.
+ * flushes on maintenance. Durability: a buffer's entries are on the device
+ * once its write returned, durable once a sync followed (with fsync, or
+ * for notes and final buffers, in the same job) and their block is not
+ * copied into the next buffer; ssd_flush_all(sync) makes everything
+ * appended so far durable.
  */
 #include "tiers/ssd_int.h"
 
@@ -124,11 +129,13 @@ static void seg_unlink_locked(struct seg *s)
     __atomic_fetch_sub(&t->used, s->acct, __ATOMIC_RELAXED);
     s->acct = 0;
     s->released = 1;
+    if (s->unlink_pending)
+        __atomic_fetch_sub(&t->nwaiting, 1, __ATOMIC_SEQ_CST);
     s->unlink_pending = 0;
 }
 
-/* The last reference went (invariant 9): the file goes now, unless a note
- * appended before the drop is not on the device yet (invariant 11). */
+/* The last reference went (invariant 9): the file goes now, unless an
+ * entry appended before the drop is not durable yet (invariant 11). */
 static void seg_release(struct seg *s, int have_seg_mu)
 {
     struct ssd *t = s->t;
@@ -136,17 +143,29 @@ static void seg_release(struct seg *s, int have_seg_mu)
     if (!have_seg_mu)
         pthread_mutex_lock(&t->seg_mu);
     if (!s->released) {
-        if (!ssd_is_failed(t) && ssd_notes_pending_min(t, 1) > s->drop_seq)
+        if (!ssd_is_failed(t) && ssd_pending_min(t, 1) > s->drop_seq) {
             seg_unlink_locked(s);
-        else
+        } else if (!s->unlink_pending) {
             s->unlink_pending = 1;
+            __atomic_fetch_add(&t->nwaiting, 1, __ATOMIC_SEQ_CST);
+        }
     }
     if (!have_seg_mu)
         pthread_mutex_unlock(&t->seg_mu);
     ssd_maint_wake(t);
 }
 
-uint64_t ssd_notes_pending_min(struct ssd *t, int have_seg_mu)
+/* Invariant 11: an entry is durable once its bytes are synced in a block
+ * no write will touch again. Within a segment seqs grow with offsets, so
+ * what is not durable yet is a suffix of it, and its lowest seq is the
+ * lowest of: the active buffer (with the entries of the tail block it
+ * copied, which its write rewrites), the queued buffers, and the buffers
+ * written but not synced (unsynced_min, and syncing_min while an
+ * ssd_flush_all sync of them is in flight). Sealed segments have none (the
+ * last buffer is synced, its tail never rewritten); a compaction output
+ * holds copies whose source stays until the output is synced, and a
+ * dropping segment's entries are gone on purpose: neither counts. */
+uint64_t ssd_pending_min(struct ssd *t, int have_seg_mu)
 {
     uint64_t m = UINT64_MAX;
 
@@ -154,7 +173,7 @@ uint64_t ssd_notes_pending_min(struct ssd *t, int have_seg_mu)
         pthread_mutex_lock(&t->seg_mu);
     for (unsigned i = 0; i < SIDX_SLOTS; i++) {
         struct seg *s = t->segs[i];
-        if (!s || s->cls != SFMT_CLASS_NOTES || (s->state != SEG_OPEN && s->state != SEG_SEALED))
+        if (!s || (s->state != SEG_OPEN && s->state != SEG_SEALED && s->state != SEG_COMPACTING))
             continue;
         pthread_mutex_lock(&s->lock);
         if (s->act && s->act->min_seq < m)
@@ -162,6 +181,10 @@ uint64_t ssd_notes_pending_min(struct ssd *t, int have_seg_mu)
         for (struct sbuf *b = s->wq; b; b = b->next)
             if (b->min_seq < m)
                 m = b->min_seq;
+        if (s->unsynced_min < m)
+            m = s->unsynced_min;
+        if (s->syncing_min < m)
+            m = s->syncing_min;
         pthread_mutex_unlock(&s->lock);
     }
     if (!have_seg_mu)
@@ -169,21 +192,33 @@ uint64_t ssd_notes_pending_min(struct ssd *t, int have_seg_mu)
     return m;
 }
 
+int ssd_unlink_waits(struct ssd *t)
+{
+    return __atomic_load_n(&t->nwaiting, __ATOMIC_SEQ_CST) != 0;
+}
+
 void ssd_unlink_pending(struct ssd *t)
 {
+    if (!ssd_unlink_waits(t) || ssd_is_failed(t))
+        return;
     pthread_mutex_lock(&t->seg_mu);
-    uint64_t m = UINT64_MAX;
-    int any = 0;
-    for (unsigned i = 0; i < SIDX_SLOTS && !any && !ssd_is_failed(t); i++)
-        any = t->segs[i] && t->segs[i]->unlink_pending;
-    if (any)
-        m = ssd_notes_pending_min(t, 1);
-    for (unsigned i = 0; i < SIDX_SLOTS && any; i++) {
+    uint64_t m = ssd_pending_min(t, 1);
+    for (unsigned i = 0; i < SIDX_SLOTS && t->nwaiting; i++) {
         struct seg *s = t->segs[i];
         if (s && s->unlink_pending && m > s->drop_seq)
             seg_unlink_locked(s);
     }
     pthread_mutex_unlock(&t->seg_mu);
+}
+
+int ssd_unlink_settle(struct ssd *t)
+{
+    if (!ssd_unlink_waits(t))
+        return ST_OK;
+    /* the entries the files wait for may sit in any segment's buffers, or
+     * be written but unsynced (fsync = 0): one flush and sync of them all,
+     * once per drop, which is rare (a whole segment's worth of appends) */
+    return ssd_flush_all(t, 1); /* ends with ssd_unlink_pending */
 }
 
 struct seg *ssd_seg_lookup(struct ssd *t, unsigned slot, uint64_t seqlo, unsigned bits)
@@ -225,6 +260,7 @@ struct seg *ssd_seg_create_locked(struct ssd *t, unsigned cls, int st, uint64_t 
     s->refs = 1;
     s->fd = -1;
     s->min_seq = UINT64_MAX;
+    s->tail_seq = s->unsynced_min = s->syncing_min = UINT64_MAX;
     s->max_expire = INT64_MIN;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
@@ -373,6 +409,7 @@ static int submit_locked(struct ssd *t, struct seg *s, int final, size_t next, i
             return ST_ENOMEM;
         nb->base = b->base + ROUNDUP(b->len);
         s->fill = nb->base; /* the zeros between are padding to a scan */
+        s->tail_seq = UINT64_MAX;
     } else if (!final) {
         size_t cap = t->wbuf;
         if (tail + next > cap)
@@ -383,6 +420,8 @@ static int submit_locked(struct ssd *t, struct seg *s, int final, size_t next, i
         nb->base = b->base + (b->len - tail);
         nb->len = tail;
         memcpy(nb->data, b->data + (b->len - tail), tail);
+        if (tail)
+            nb->min_seq = s->tail_seq; /* its write rewrites that block (invariant 11) */
     }
     b->wlen = (size_t)ROUNDUP(b->len);
     memset(b->data + b->len, 0, b->wlen - b->len);
@@ -547,6 +586,12 @@ int ssd_append(struct ssd *t, unsigned cls, uint8_t kind, uint16_t db, const voi
         b->len += elen;
         if (seq < b->min_seq)
             b->min_seq = seq;
+        /* the first entry in the partial block at fill: what a copy of that
+         * block puts at risk again (invariant 11) */
+        if ((off + elen) % SFMT_BLOCK == 0)
+            s->tail_seq = UINT64_MAX;
+        else if (off % SFMT_BLOCK == 0 || ROUNDDOWN(off) != ROUNDDOWN(off + elen))
+            s->tail_seq = seq;
         s->fill += elen;
         s->ent_bytes += elen;
         if (seq < s->min_seq)
@@ -655,19 +700,32 @@ int ssd_flush_all(struct ssd *t, int sync)
         /* a buffer that only rewrote the tail block (appends that fitted in
          * the block already on the device) moved no end: count writes too */
         int need = sync && fd >= 0 && (end != s->synced_end || writes != s->synced_writes) && !s->wfailed;
+        if (need) {
+            /* what this sync covers; a buffer written meanwhile starts a new
+             * unsynced_min (invariant 11) */
+            if (s->unsynced_min < s->syncing_min)
+                s->syncing_min = s->unsynced_min;
+            s->unsynced_min = UINT64_MAX;
+            s->syncing++;
+        }
         pthread_mutex_unlock(&s->lock);
-        if (need && !ssd_is_failed(t)) {
-            int e = vfs_sync(t->vfs, fd);
-            if (e < 0) {
+        if (need) {
+            int e = ssd_is_failed(t) ? -EIO : vfs_sync(t->vfs, fd);
+            if (e < 0 && !ssd_is_failed(t))
                 ssd_fail(t, "segment sync", e);
-            } else {
-                pthread_mutex_lock(&s->lock);
+            pthread_mutex_lock(&s->lock);
+            if (e == 0) {
                 if (s->synced_end < end)
                     s->synced_end = end;
                 if (s->synced_writes < writes)
                     s->synced_writes = writes;
-                pthread_mutex_unlock(&s->lock);
             }
+            /* the last sync in flight covers what every earlier one took
+             * (it began after they took it); after a failure nothing is
+             * unlinked any more, so the value no longer matters */
+            if (--s->syncing == 0 && e == 0)
+                s->syncing_min = UINT64_MAX;
+            pthread_mutex_unlock(&s->lock);
         }
         ssd_seg_put(s);
     }
@@ -676,46 +734,6 @@ int ssd_flush_all(struct ssd *t, int sync)
     if (ssd_is_failed(t))
         rc = ST_EIO;
     return rc;
-}
-
-void ssd_notes_flush(struct ssd *t)
-{
-    struct ssd_cls *c = &t->cls[SFMT_CLASS_NOTES];
-
-    pthread_mutex_lock(&c->mu);
-    if (c->seg) {
-        pthread_mutex_lock(&c->seg->lock);
-        if (c->seg->act && c->seg->dirty_ns)
-            (void)submit_locked(t, c->seg, 0, 0, 0);
-        pthread_mutex_unlock(&c->seg->lock);
-    }
-    pthread_mutex_unlock(&c->mu);
-    for (;;) {
-        struct seg *w = NULL;
-        pthread_mutex_lock(&t->seg_mu);
-        for (unsigned i = 0; i < SIDX_SLOTS && !w; i++) {
-            struct seg *s = t->segs[i];
-            if (!s || s->cls != SFMT_CLASS_NOTES)
-                continue;
-            pthread_mutex_lock(&s->lock);
-            int busy = s->wq && !s->wfailed;
-            pthread_mutex_unlock(&s->lock);
-            if (busy && ssd_seg_get_locked(s))
-                w = s;
-        }
-        pthread_mutex_unlock(&t->seg_mu);
-        if (!w || ssd_is_failed(t)) {
-            if (w)
-                ssd_seg_put(w);
-            break;
-        }
-        pthread_mutex_lock(&w->lock);
-        while (w->wq && !w->wfailed && !ssd_is_failed(t))
-            pthread_cond_wait(&w->cond, &w->lock);
-        pthread_mutex_unlock(&w->lock);
-        ssd_seg_put(w);
-    }
-    ssd_unlink_pending(t);
 }
 
 /* ---- the I/O threads ---------------------------------------------------- */
@@ -742,9 +760,9 @@ static void write_seg(struct ssd *t, struct seg *s)
             rc = vfs_pwrite_all(t->vfs, s->fd, b->data, b->wlen, b->base);
         if (rc == 0)
             ssd_count(&t->st.device_bytes_written, b->wlen);
-        /* notes are synced whatever fsync says: invariant 11 lets a dropped
-         * segment's file go once the notes before the drop are written, and
-         * unsynced they could be lost with the file already gone */
+        /* notes are synced whatever fsync says (each buffer then starts a
+         * fresh block, 7a): a dropped segment's file waits for the notes
+         * before the drop to be durable (invariant 11) */
         if (rc == 0 && (t->fsync || b->final || s->cls == SFMT_CLASS_NOTES)) {
             rc = vfs_sync(t->vfs, s->fd);
             synced = rc == 0;
@@ -769,6 +787,9 @@ static void write_seg(struct ssd *t, struct seg *s)
         if (synced) {
             s->synced_end = s->dev_end;
             s->synced_writes = s->writes;
+            s->unsynced_min = UINT64_MAX; /* the sync covered every earlier write */
+        } else if (b->min_seq < s->unsynced_min) {
+            s->unsynced_min = b->min_seq; /* written, not durable (invariant 11) */
         }
         final = b->final;
         pthread_cond_broadcast(&s->cond);
@@ -780,8 +801,8 @@ static void write_seg(struct ssd *t, struct seg *s)
                 __atomic_store_n(&s->state, SEG_SEALED, __ATOMIC_SEQ_CST);
             pthread_mutex_unlock(&t->seg_mu);
         }
-        if (s->cls == SFMT_CLASS_NOTES)
-            ssd_unlink_pending(t); /* notes on the device: files waiting for them may go */
+        if (synced)
+            ssd_unlink_pending(t); /* entries durable: files waiting for them may go */
     }
 }
 

@@ -65,14 +65,13 @@
  * exception: its DEL note may reach the device before the new record),
  * and so does a failed insert (only after the fs crashed).
  *
- * Known bug, tolerated (counted and printed; CRASH_STRICT=1 makes it
- * fatal): a key overwritten since the last ssd_sync may come back as a
- * generation older than its durable one, because the segment holding the
- * durable, now dead, record can be dropped and unlinked (tiers/ssd.c
- * invariant 5a: "dead PUTs, always safe") before the replacing record is
- * synced. At the end the run must
- * have checked durable records, lost unsynced changes, kept some, and
- * compacted segments -- else it tested nothing and fails.
+ * An older generation than the durable one is never allowed, also for a
+ * key overwritten since the last ssd_sync: the segment holding the
+ * durable, now dead, record must not lose its file before the replacing
+ * record is durable (tiers/ssd.c invariant 11; this test found the tier
+ * unlinking it at once). At the end the run must have checked durable
+ * records, lost unsynced changes, kept some, and compacted segments --
+ * else it tested nothing and fails.
  *
  * What it does not cover: eviction (the tier is sized so nothing is
  * evicted, and a life that evicts fails the run), expiry (the clock is
@@ -86,9 +85,8 @@
  * Environment: CRASH_SEED=<n> repeats a run (the seed is printed first;
  * the I/O threads' timing still varies, so a failure may need a few
  * tries); CRASH_ROUNDS=<n> changes the number of rounds (default 200);
- * CRASH_TRACE=<key> prints what happens to one key and the tier's log;
- * CRASH_STRICT=1 fails on the known bug. A failed run keeps its segment
- * directory and prints where.
+ * CRASH_TRACE=<key> prints what happens to one key and the tier's log. A
+ * failed run keeps its segment directory and prints where.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -227,7 +225,6 @@ static int parse_key(const char *k, uint32_t klen, uint32_t *key)
 struct allowed {
     uint64_t *st;
     size_t n, cap;
-    int overwritten; /* a present value was replaced since st[0] */
 };
 
 enum { D_NONE = 0, D_MAYBE, D_MUST };
@@ -253,11 +250,9 @@ struct run {
     uint64_t crash_plans, crash_in_attach, crash_in_sync, crash_in_maint, crash_in_insert, crash_in_dict;
     uint64_t compacted, attach_damaged, attach_removed, seg_max;
     uint64_t mutating_per_life;
-    uint64_t older_after_overwrite;
 };
 
 static char fail_msg[1024];
-static int strict; /* CRASH_STRICT=1: the known bug below fails the run */
 static long trace_key = -1; /* CRASH_TRACE=<key>: print what happens to one key (debugging) */
 
 #define TRACE(r, key, ...)                                                                                \
@@ -285,7 +280,6 @@ static int fail(struct run *r, const char *fmt, ...)
 static void allowed_reset(struct allowed *a, uint64_t st)
 {
     a->n = 0;
-    a->overwritten = 0;
     if (a->cap == 0) {
         a->cap = 8;
         a->st = malloc(a->cap * sizeof(*a->st));
@@ -461,14 +455,7 @@ static int check(struct run *r)
         size_t i = 0;
         while (i < a->n && a->st[i] != s.gen[key])
             i++;
-        if (i == a->n && !strict && a->overwritten && s.gen[key] && a->st[0] && s.gen[key] < a->st[0]) {
-            /* FIXME(known bug, tiers/ssd.c invariant 5a): a segment whose records
-             * all died is dropped, and its file unlinked, while the record that
-             * replaced one of them is still unsynced; the crash then loses both
-             * and an older version wins. Counted, fatal with CRASH_STRICT=1. */
-            r->older_after_overwrite++;
-            i = 0;
-        } else if (i == a->n) {
+        if (i == a->n) {
             describe(a, why, sizeof(why));
             return fail(r, "key %u is %s%llu after the crash; allowed: durable %s (0 = absent)", key,
                         s.gen[key] ? "generation " : "absent ", (unsigned long long)s.gen[key], why);
@@ -548,10 +535,8 @@ static int op_put(struct run *r, uint32_t key)
         /* an overwrite may write a DEL note first (invariant 5): in another
          * segment, it can reach the disk before the new record does, and
          * then the crash leaves the key absent */
-        if (r->cur[key]) {
+        if (r->cur[key])
             allowed_push(&r->keys[key], 0);
-            r->keys[key].overwritten = 1;
-        }
         r->cur[key] = gen;
         allowed_push(&r->keys[key], gen);
         TRACE(r, key, "insert gen %llu (%zu bytes, expire %lld)", (unsigned long long)gen, len,
@@ -796,7 +781,6 @@ int main(void)
     int rounds = getenv("CRASH_ROUNDS") ? atoi(getenv("CRASH_ROUNDS")) : 200;
     int rc = 0, done = 0;
 
-    strict = getenv("CRASH_STRICT") && atoi(getenv("CRASH_STRICT"));
     if (getenv("CRASH_TRACE"))
         trace_key = atol(getenv("CRASH_TRACE"));
     r->seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -891,9 +875,5 @@ int main(void)
            (unsigned long long)r->compacted, (unsigned long long)r->seg_max,
            (unsigned long long)r->attach_damaged, (unsigned long long)r->attach_removed,
            (unsigned long long)fst.kept, (unsigned long long)fst.dropped, (unsigned long long)fst.torn);
-    if (r->older_after_overwrite)
-        printf("crash_ssd: KNOWN BUG: %llu keys came back as an older generation after an unsynced overwrite "
-               "(CRASH_STRICT=1 fails on it; see the FIXME in check())\n",
-               (unsigned long long)r->older_after_overwrite);
     return 0;
 }

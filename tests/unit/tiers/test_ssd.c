@@ -50,6 +50,9 @@ struct tvfs {
     struct vfs v;
     uint64_t pwrites, pwrite_bytes, misaligned, syncs; /* atomics */
     int fail_pwrite, fail_sync;                        /* atomics: -errno to answer, 0 = pass */
+    unsigned char dirty[1024];                         /* atomics: handle written since its sync */
+    uint64_t seg_unlinks, dirty_at_unlink;             /* atomics: segment files unlinked while
+                                                        * some handle was dirty */
 };
 
 static const struct vfs *P(void)
@@ -77,7 +80,10 @@ static ssize_t t_pwrite(const struct vfs *v, int h, const void *buf, size_t n, u
     __atomic_fetch_add(&t->pwrite_bytes, n, __ATOMIC_RELAXED);
     if (off % 4096 || n % 4096)
         __atomic_fetch_add(&t->misaligned, 1, __ATOMIC_RELAXED);
-    return P()->ops->pwrite(P(), h, buf, n, off);
+    ssize_t rc = P()->ops->pwrite(P(), h, buf, n, off);
+    if (h >= 0 && h < (int)sizeof(t->dirty))
+        __atomic_store_n(&t->dirty[h], 1, __ATOMIC_SEQ_CST);
+    return rc;
 }
 static int t_sync(const struct vfs *v, int h)
 {
@@ -86,6 +92,8 @@ static int t_sync(const struct vfs *v, int h)
     if (f)
         return f;
     __atomic_fetch_add(&t->syncs, 1, __ATOMIC_RELAXED);
+    if (h >= 0 && h < (int)sizeof(t->dirty))
+        __atomic_store_n(&t->dirty[h], 0, __ATOMIC_SEQ_CST); /* before: a write racing it stays dirty */
     return P()->ops->sync(P(), h);
 }
 static int t_truncate(const struct vfs *v, int h, uint64_t size)
@@ -100,7 +108,9 @@ static int64_t t_size(const struct vfs *v, int h)
 }
 static int t_close(const struct vfs *v, int h)
 {
-    (void)v;
+    struct tvfs *t = v->ud;
+    if (h >= 0 && h < (int)sizeof(t->dirty))
+        __atomic_store_n(&t->dirty[h], 0, __ATOMIC_SEQ_CST);
     return P()->ops->close(P(), h);
 }
 static int t_rename(const struct vfs *v, const char *a, const char *b)
@@ -110,7 +120,15 @@ static int t_rename(const struct vfs *v, const char *a, const char *b)
 }
 static int t_unlink(const struct vfs *v, const char *p)
 {
-    (void)v;
+    struct tvfs *t = v->ud;
+    const char *base = strrchr(p, '/');
+    if (base && !strncmp(base + 1, "seg-", 4)) {
+        int dirty = 0;
+        for (size_t h = 0; h < sizeof(t->dirty); h++)
+            dirty |= __atomic_load_n(&t->dirty[h], __ATOMIC_SEQ_CST);
+        __atomic_fetch_add(&t->seg_unlinks, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&t->dirty_at_unlink, (uint64_t)dirty, __ATOMIC_RELAXED);
+    }
     return P()->ops->unlink(P(), p);
 }
 static int t_sync_dir(const struct vfs *v, const char *d)
@@ -1297,11 +1315,14 @@ static void test_ssd_keys_expire_one_by_one_without_being_read(void **state)
     fx_free(f);
 }
 
-static void test_ssd_full_tier_evicts_oldest_segments(void **state)
+/* With either fsync: an evicted segment's file waits for the entries
+ * appended before the eviction to be durable (invariant 11), and the
+ * insert that found no room makes them so itself -- none fails. */
+static void full_tier_evicts(int fsync)
 {
-    (void)state;
     struct fx *f = fx_new();
     f->conf.size = 6 * MiB;
+    f->conf.fsync = fsync;
     fx_open(f);
     struct tier *t = f->t;
     char k[32];
@@ -1331,6 +1352,13 @@ static void test_ssd_full_tier_evicts_oldest_segments(void **state)
     assert_int_equal(fetch_rc(t, 0, "ev:000000", NULL, NULL, NULL), ST_ENOENT);
     expect_rec(t, 0, "ev:019999", n - 1, 1000, -1);
     fx_free(f);
+}
+
+static void test_ssd_full_tier_evicts_oldest_segments(void **state)
+{
+    (void)state;
+    full_tier_evicts(1);
+    full_tier_evicts(0);
 }
 
 /* ---- reopen, damage, failure ------------------------------------------------ */
@@ -1623,6 +1651,67 @@ static void test_ssd_sync_never_rewrites_the_block_it_synced(void **state)
     assert_int_equal(stats(f->t).attach_damaged, 0);
     for (uint64_t i = 0; i < 40; i++)
         assert_int_equal(fetch_rc(f->t, 0, kname(k, "n", i), NULL, NULL, NULL), ST_ENOENT);
+    fx_free(f);
+}
+
+static int some_handle_dirty(void *ud)
+{
+    struct tvfs *v = ud;
+    int dirty = 0;
+    for (size_t h = 0; h < sizeof(v->dirty); h++)
+        dirty |= __atomic_load_n(&v->dirty[h], __ATOMIC_SEQ_CST);
+    return dirty;
+}
+
+/* Regression (found by tests/crash/crash_ssd.c): a key with v1 in segment
+ * A, v2 in B (synced) and v3 written since (fsync = 0, not synced): B, all
+ * dead, used to be dropped and unlinked at once ("dead PUTs, always safe"),
+ * so a power loss taking v3 brought back v1 from A. B's file now goes only
+ * once every entry appended before its drop is durable (tiers/ssd.c
+ * invariant 11): the maintenance round syncs them itself, and no segment
+ * file has unsynced writes when B is unlinked. */
+static void test_ssd_dead_segment_waits_for_the_entries_that_killed_it(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new();
+    f->conf.fsync = 0;
+    fx_open(f);
+    struct tier *t = f->t;
+    char k[32];
+    char inb[2000][32];
+    size_t nb = 0;
+    uint64_t a = ins_ok(t, 0, "k", 1, 1000, -1), loc;
+    uint64_t i = 0;
+    do { /* fill A with keys that stay live; the last one opens B */
+        loc = ins_ok(t, 0, kname(k, "a", i++), 1, 1000, -1);
+    } while (loc >> 44 == a >> 44);
+    strcpy(inb[nb++], k);
+    uint64_t b = ins_ok(t, 0, "k", 2, 1000, -1);
+    assert_int_equal(b >> 44, loc >> 44);
+    strcpy(inb[nb++], "k");
+    for (i = 0;; i++) { /* fill B; the first record in C ends it */
+        loc = ins_ok(t, 0, kname(k, "b", i), 1, 1000, -1);
+        if (loc >> 44 != b >> 44)
+            break;
+        assert_true(nb < 2000);
+        strcpy(inb[nb++], k);
+    }
+    assert_int_equal(ssd_sync(t), ST_OK);
+    /* every record of B overwritten into C, smaller (C's buffers written,
+     * none synced: C is not filled and sealed) */
+    for (size_t j = 0; j < nb; j++)
+        ins_ok(t, 0, inb[j], 3, 100, -1);
+    assert_true(wait_for(some_handle_dirty, &f->vfs, 2000));
+    uint64_t segs = stats(t).segments;
+    __atomic_store_n(&f->vfs.seg_unlinks, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&f->vfs.dirty_at_unlink, 0, __ATOMIC_SEQ_CST);
+    assert_int_equal(ssd_maintain(t), ST_OK);
+    assert_true(__atomic_load_n(&f->vfs.seg_unlinks, __ATOMIC_SEQ_CST) >= 1); /* B went, promptly */
+    assert_int_equal(__atomic_load_n(&f->vfs.dirty_at_unlink, __ATOMIC_SEQ_CST), 0);
+    assert_true(stats(t).segments < segs);
+    fx_reopen(f);
+    expect_rec(f->t, 0, "k", 3, 100, -1);
+    expect_rec(f->t, 0, "a:000000", 1, 1000, -1);
     fx_free(f);
 }
 
@@ -2035,6 +2124,7 @@ int main(void)
         cmocka_unit_test(test_ssd_dropped_unsynced_buffer_loses_only_what_was_not_synced),
         cmocka_unit_test(test_ssd_sync_syncs_a_rewritten_tail_block),
         cmocka_unit_test(test_ssd_sync_never_rewrites_the_block_it_synced),
+        cmocka_unit_test(test_ssd_dead_segment_waits_for_the_entries_that_killed_it),
         cmocka_unit_test(test_ssd_damage_found_by_a_read_is_reported_and_the_entry_dropped),
         cmocka_unit_test(test_ssd_pwrite_error_enters_the_sticky_failed_state),
         cmocka_unit_test(test_ssd_sync_error_enters_the_sticky_failed_state),
