@@ -230,14 +230,17 @@ void tiering_drop_indexed(struct tiering *tg, const char *why)
 
 /* ---- warm attach of the PMem pool ----------------------------------------- */
 
+/* 24 bytes a pool record, at most 3/4 of the slots used: the table lives
+ * only while recovery runs, but at 10M records it is 400 MB of DRAM. */
 struct att_slot {
-    uint64_t hash;  /* 0: empty */
+    uint64_t hash; /* 0: empty */
     uint64_t hint;
-    uint32_t gen;
     uint32_t crc;
-    uint8_t type;
-    uint8_t claimed;
+    uint32_t gen : ENTRY_STUB_GEN_BITS; /* a stub's generation: what the pool's records carry */
+    uint32_t type : 8;
+    uint32_t claimed : 1;
 };
+_Static_assert(sizeof(struct att_slot) == 24, "the attach table's slot is 24 bytes");
 
 struct attach {
     int slot;            /* the pmem tier's index */
@@ -278,6 +281,13 @@ static int att_add(void *ud, const void *rec, size_t len, uint64_t hint)
     uint64_t h;
     if (att_rec(tg, rec, len, &r, &crc, &h) != 0)
         return 0;
+    if (r.gen == 0 || r.gen >= (1u << ENTRY_STUB_GEN_BITS)) {
+        /* no stub can name it (ours never carry such a generation): free it
+         * now, the record at hand (iterate allows that) */
+        tg->slot[a->slot].t->ops->del(tg->slot[a->slot].t, r.key, r.klen, r.gen, hint);
+        a->freed++;
+        return 0;
+    }
     for (uint64_t i = h & a->mask;; i = (i + 1) & a->mask) {
         if (a->t[i].hash == 0) {
             a->t[i] = (struct att_slot){ .hash = h, .hint = hint, .gen = (uint32_t)r.gen, .crc = crc, .type = r.type };
@@ -304,7 +314,7 @@ int tiering_pmem_attach_begin(struct tiering *tg)
     tg->slot[slot].t->ops->stats(tg->slot[slot].t, &ts);
     struct attach *a = calloc(1, sizeof(*a));
     uint64_t cap = 16;
-    while (cap < ts.records * 2 + 16)
+    while (cap * 3 < ts.records * 4 + 16)
         cap <<= 1;
     if (a)
         a->t = calloc(cap, sizeof(*a->t));
