@@ -22,9 +22,10 @@
  * faultfs over a fresh mkdtemp root):
  *  1. ssd_create through the faultfs vfs (attach). It must return ST_OK:
  *     one round in eight (never a TEAR round) a crash is planned a few
- *     changing calls in, so it lands inside the attach itself (its mkdir, opens, removal of damaged
- *     files and *.tmp names); then ST_EIO is allowed, and nothing is
- *     checked (the tier saw a dead disk), the round goes straight to 4.
+ *     changing calls in, so it lands inside the attach itself (its mkdir,
+ *     opens, removal of damaged files and *.tmp names); then ST_EIO is
+ *     allowed, and nothing is checked (the tier saw a dead disk), the
+ *     round goes straight to 4.
  *  2. check: the tier's iterate and a fetch of every key agree; every
  *     record decodes whole (tier_rec_decode: magic, lengths, CRC32C) and
  *     equals exactly the record built for its key and generation; a key
