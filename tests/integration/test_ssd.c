@@ -397,7 +397,15 @@ static void test_cascade_pmem_to_ssd(void **state)
             break;
         }
     }
-    assert_int_equal(ll_reply(tk_cmd(c, "DBSIZE")), N);
+    /* DBSIZE adds the SSD index's count to the keyspace's without a lock
+     * over both: a key the cascade moves between the two reads is missed
+     * once (noted in docs/architecture.md). A lost key never comes back, so
+     * the count must reach N once the moves settle. */
+    long long dbsize = 0;
+    deadline = mono_ms() + 5000;
+    while ((dbsize = ll_reply(tk_cmd(c, "DBSIZE"))) != N && mono_ms() < deadline)
+        sleep_ms(20);
+    assert_int_equal(dbsize, N);
     redisFree(c);
     stop(s);
     ssd_dir_free(dir);
