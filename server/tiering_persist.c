@@ -308,7 +308,7 @@ int tiering_pmem_attach_begin(struct tiering *tg)
     for (int i = 0; i < tg->n; i++)
         if (!tg->slot[i].indexed && strcmp(tg->slot[i].t->name, "pmem") == 0)
             slot = i;
-    if (slot < 0)
+    if (slot < 0 || !tg->slot[slot].t->ops->del_at) /* attach_end frees through del_at */
         return ST_ENOENT;
     struct tier_stats ts;
     tg->slot[slot].t->ops->stats(tg->slot[slot].t, &ts);
@@ -359,33 +359,6 @@ int tiering_pmem_claim(struct tiering *tg, const char *key, size_t klen, int64_t
     return ST_ENOENT;
 }
 
-static int att_free(void *ud, const void *rec, size_t len, uint64_t hint)
-{
-    struct tiering *tg = ud;
-    struct attach *a = g_attach;
-    struct tier_rec r;
-    uint32_t crc;
-    uint64_t h;
-    if (att_rec(tg, rec, len, &r, &crc, &h) != 0)
-        return 0;
-    for (uint64_t i = h & a->mask; a->t[i].hash; i = (i + 1) & a->mask) {
-        struct att_slot *s = &a->t[i];
-        if (s->hash == h && s->hint == hint && s->gen == (uint32_t)r.gen) {
-            if (s->claimed)
-                return 0;
-            /* a record of the previous run that no snapshot item named.
-             * Deleting during the walk: the pool's iterate allows it (the
-             * record at hand; the walk goes on from the next object) */
-            tg->slot[a->slot].t->ops->del(tg->slot[a->slot].t, r.key, r.klen, r.gen, hint);
-            a->freed++;
-            return 0;
-        }
-    }
-    /* not in the table: stored since attach_begin (a snapshot item that was
-     * not re-attached, loaded into the tier again): current */
-    return 0;
-}
-
 void tiering_pmem_attach_end(struct tiering *tg, uint64_t *claimed, uint64_t *freed)
 {
     *claimed = *freed = 0;
@@ -408,18 +381,15 @@ void tiering_pmem_attach_end(struct tiering *tg, uint64_t *claimed, uint64_t *fr
         }
         return;
     }
+    /* the table knows every record of the previous run by its place: free
+     * the unclaimed ones without walking the pool again */
     struct tier *t = tg->slot[a->slot].t;
-    if (t->ops->del_at) {
-        /* the table knows every record of the previous run by its place: free
-         * the unclaimed ones without walking the pool again */
-        for (uint64_t i = 0; a->claimed < a->n && i <= a->mask; i++) { /* (all claimed: nothing to do) */
+    if (a->claimed < a->n)
+        for (uint64_t i = 0; i <= a->mask; i++) {
             struct att_slot *s = &a->t[i];
             if (s->hash && !s->claimed && t->ops->del_at(t, s->hint, s->gen, s->crc) == ST_OK)
                 a->freed++;
         }
-    } else {
-        t->ops->iterate(t, att_free, tg);
-    }
     *claimed = a->claimed;
     *freed = a->freed;
     free(a->t);
